@@ -1,0 +1,362 @@
+//! The audit trail: append-only, hash-chained audit events.
+//!
+//! Each event's hash is SHA-256 over a domain tag, the previous event's hash and a canonical,
+//! length-prefixed encoding of every field, so changing, removing or inserting a row breaks the
+//! chain at that row. Order is the sequence number; the timestamp is information only.
+
+use super::clock::to_db;
+use super::error::DeskError;
+use super::store::sql;
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Transaction, params};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// The `prev_hash` of the first event.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// What an audit event records. The text form (`as_str`) is what is stored and exported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    SignedIn,
+    SignInFailed,
+    RepLocked,
+    SignedOut,
+    SessionTimedOut,
+    AccountViewed,
+    PinValidated,
+    PinRejected,
+    PinLocked,
+    PinLockCleared,
+    PinGenerated,
+    PinViewed,
+    VerdictShown,
+    AccountUnlocked,
+    CaseOpened,
+    CaseUpdated,
+    CaseClosed,
+    ApprovalRecorded,
+    ApprovalExpired,
+    AuditExported,
+    AuditVerified,
+    PolicyChanged,
+    RepAdded,
+    RepEnabled,
+    RepDisabled,
+    DatabaseCreated,
+}
+
+impl EventKind {
+    /// Every kind, in a stable order (filters and help list them in this order).
+    pub const ALL: &'static [EventKind] = &[
+        EventKind::SignedIn,
+        EventKind::SignInFailed,
+        EventKind::RepLocked,
+        EventKind::SignedOut,
+        EventKind::SessionTimedOut,
+        EventKind::AccountViewed,
+        EventKind::PinValidated,
+        EventKind::PinRejected,
+        EventKind::PinLocked,
+        EventKind::PinLockCleared,
+        EventKind::PinGenerated,
+        EventKind::PinViewed,
+        EventKind::VerdictShown,
+        EventKind::AccountUnlocked,
+        EventKind::CaseOpened,
+        EventKind::CaseUpdated,
+        EventKind::CaseClosed,
+        EventKind::ApprovalRecorded,
+        EventKind::ApprovalExpired,
+        EventKind::AuditExported,
+        EventKind::AuditVerified,
+        EventKind::PolicyChanged,
+        EventKind::RepAdded,
+        EventKind::RepEnabled,
+        EventKind::RepDisabled,
+        EventKind::DatabaseCreated,
+    ];
+
+    /// The stored name, e.g. `pin_validated`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::SignedIn => "signed_in",
+            EventKind::SignInFailed => "sign_in_failed",
+            EventKind::RepLocked => "rep_locked",
+            EventKind::SignedOut => "signed_out",
+            EventKind::SessionTimedOut => "session_timed_out",
+            EventKind::AccountViewed => "account_viewed",
+            EventKind::PinValidated => "pin_validated",
+            EventKind::PinRejected => "pin_rejected",
+            EventKind::PinLocked => "pin_locked",
+            EventKind::PinLockCleared => "pin_lock_cleared",
+            EventKind::PinGenerated => "pin_generated",
+            EventKind::PinViewed => "pin_viewed",
+            EventKind::VerdictShown => "verdict_shown",
+            EventKind::AccountUnlocked => "account_unlocked",
+            EventKind::CaseOpened => "case_opened",
+            EventKind::CaseUpdated => "case_updated",
+            EventKind::CaseClosed => "case_closed",
+            EventKind::ApprovalRecorded => "approval_recorded",
+            EventKind::ApprovalExpired => "approval_expired",
+            EventKind::AuditExported => "audit_exported",
+            EventKind::AuditVerified => "audit_verified",
+            EventKind::PolicyChanged => "policy_changed",
+            EventKind::RepAdded => "rep_added",
+            EventKind::RepEnabled => "rep_enabled",
+            EventKind::RepDisabled => "rep_disabled",
+            EventKind::DatabaseCreated => "database_created",
+        }
+    }
+
+    /// The kind with this stored name.
+    pub fn parse(name: &str) -> Option<EventKind> {
+        EventKind::ALL.iter().copied().find(|k| k.as_str() == name)
+    }
+}
+
+/// An audit event about to be written. Never put a PIN, part of a PIN, a hash or a passphrase in
+/// any field.
+#[derive(Clone, Debug, Default)]
+pub struct NewEvent {
+    /// Username of the rep acting, if any.
+    pub rep: Option<String>,
+    /// The case the event belongs to, if any.
+    pub case_id: Option<i64>,
+    /// The account the event is about (the caller, or the account checked).
+    pub account_id: Option<String>,
+    /// A second account (the target of an on-behalf request, the approver).
+    pub other_account: Option<String>,
+    /// `ok`, `fail`, or a verdict word.
+    pub outcome: String,
+    /// A short machine-readable reason code.
+    pub reason: Option<String>,
+    /// The policy version the decision used.
+    pub policy_version: Option<i64>,
+    /// Free text for people (escaped on display and export).
+    pub detail: Option<String>,
+}
+
+/// A stored audit event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AuditEvent {
+    pub seq: i64,
+    pub at: String,
+    pub rep: Option<String>,
+    pub case_id: Option<i64>,
+    pub kind: String,
+    pub account_id: Option<String>,
+    pub other_account: Option<String>,
+    pub outcome: String,
+    pub reason: Option<String>,
+    pub policy_version: Option<i64>,
+    pub detail: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl AuditEvent {
+    pub(crate) const COLUMNS: &'static str = "seq, at, rep, case_id, kind, account_id, \
+        other_account, outcome, reason, policy_version, detail, prev_hash, hash";
+
+    pub(crate) fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEvent> {
+        Ok(AuditEvent {
+            seq: r.get(0)?,
+            at: r.get(1)?,
+            rep: r.get(2)?,
+            case_id: r.get(3)?,
+            kind: r.get(4)?,
+            account_id: r.get(5)?,
+            other_account: r.get(6)?,
+            outcome: r.get(7)?,
+            reason: r.get(8)?,
+            policy_version: r.get(9)?,
+            detail: r.get(10)?,
+            prev_hash: r.get(11)?,
+            hash: r.get(12)?,
+        })
+    }
+
+    /// The hash this event should carry given its fields and `prev_hash`.
+    pub fn expected_hash(&self) -> String {
+        chain_hash(&self.prev_hash, &Canonical {
+            seq: self.seq,
+            at: &self.at,
+            rep: self.rep.as_deref(),
+            case_id: self.case_id,
+            kind: &self.kind,
+            account_id: self.account_id.as_deref(),
+            other_account: self.other_account.as_deref(),
+            outcome: &self.outcome,
+            reason: self.reason.as_deref(),
+            policy_version: self.policy_version,
+            detail: self.detail.as_deref(),
+        })
+    }
+}
+
+struct Canonical<'a> {
+    seq: i64,
+    at: &'a str,
+    rep: Option<&'a str>,
+    case_id: Option<i64>,
+    kind: &'a str,
+    account_id: Option<&'a str>,
+    other_account: Option<&'a str>,
+    outcome: &'a str,
+    reason: Option<&'a str>,
+    policy_version: Option<i64>,
+    detail: Option<&'a str>,
+}
+
+fn put(h: &mut Sha256, field: Option<&[u8]>) {
+    match field {
+        None => h.update(u32::MAX.to_le_bytes()),
+        Some(bytes) => {
+            h.update((bytes.len() as u32).to_le_bytes());
+            h.update(bytes);
+        }
+    }
+}
+
+fn chain_hash(prev_hash: &str, c: &Canonical<'_>) -> String {
+    let mut h = Sha256::new();
+    h.update(b"support-desk audit v1\0");
+    put(&mut h, Some(prev_hash.as_bytes()));
+    put(&mut h, Some(c.seq.to_string().as_bytes()));
+    put(&mut h, Some(c.at.as_bytes()));
+    put(&mut h, c.rep.map(str::as_bytes));
+    put(&mut h, c.case_id.map(|v| v.to_string()).as_deref().map(str::as_bytes));
+    put(&mut h, Some(c.kind.as_bytes()));
+    put(&mut h, c.account_id.map(str::as_bytes));
+    put(&mut h, c.other_account.map(str::as_bytes));
+    put(&mut h, Some(c.outcome.as_bytes()));
+    put(&mut h, c.reason.map(str::as_bytes));
+    put(&mut h, c.policy_version.map(|v| v.to_string()).as_deref().map(str::as_bytes));
+    put(&mut h, c.detail.map(str::as_bytes));
+    hex::encode(h.finalize())
+}
+
+/// Appends one audit event inside the caller's write transaction and returns its sequence
+/// number. Because the transaction is `BEGIN IMMEDIATE`, no other writer can interleave between
+/// reading the chain head and writing the new row.
+pub fn append(
+    tx: &Transaction<'_>,
+    at: DateTime<Utc>,
+    kind: EventKind,
+    e: &NewEvent,
+) -> Result<i64, DeskError> {
+    let head: Option<(i64, String)> = tx
+        .query_row("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()
+        .map_err(sql)?;
+    let (seq, prev_hash) = match head {
+        Some((seq, hash)) => (seq + 1, hash),
+        None => (1, GENESIS.to_string()),
+    };
+    let at = to_db(at);
+    let hash = chain_hash(&prev_hash, &Canonical {
+        seq,
+        at: &at,
+        rep: e.rep.as_deref(),
+        case_id: e.case_id,
+        kind: kind.as_str(),
+        account_id: e.account_id.as_deref(),
+        other_account: e.other_account.as_deref(),
+        outcome: &e.outcome,
+        reason: e.reason.as_deref(),
+        policy_version: e.policy_version,
+        detail: e.detail.as_deref(),
+    });
+    tx.execute(
+        "INSERT INTO audit_events (seq, at, rep, case_id, kind, account_id, other_account, \
+         outcome, reason, policy_version, detail, prev_hash, hash) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        params![
+            seq,
+            at,
+            e.rep,
+            e.case_id,
+            kind.as_str(),
+            e.account_id,
+            e.other_account,
+            e.outcome,
+            e.reason,
+            e.policy_version,
+            e.detail,
+            prev_hash,
+            hash
+        ],
+    )
+    .map_err(sql)?;
+    Ok(seq)
+}
+
+/// The result of checking the whole chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum ChainStatus {
+    /// Every event links to the one before; `head_seq`/`head_hash` is the last event (0 and the
+    /// genesis hash for an empty trail).
+    Intact { events: i64, head_seq: i64, head_hash: String },
+    /// The first event that does not fit, with what is wrong in words.
+    Broken { first_bad_seq: i64, problem: String },
+}
+
+/// Checks events in sequence order, one at a time, without holding the trail in memory.
+pub struct ChainChecker {
+    expected_seq: i64,
+    prev_hash: String,
+    events: i64,
+}
+
+impl Default for ChainChecker {
+    fn default() -> Self {
+        ChainChecker { expected_seq: 1, prev_hash: GENESIS.to_string(), events: 0 }
+    }
+}
+
+impl ChainChecker {
+    /// Feeds the next event; `Err` describes the first problem found (stop there).
+    pub fn feed(&mut self, e: &AuditEvent) -> Result<(), (i64, String)> {
+        if e.seq != self.expected_seq {
+            let problem = if e.seq > self.expected_seq {
+                format!(
+                    "events {} to {} are missing (removed behind the app's back)",
+                    self.expected_seq,
+                    e.seq - 1
+                )
+            } else {
+                format!("sequence {} appears out of order", e.seq)
+            };
+            return Err((self.expected_seq.min(e.seq), problem));
+        }
+        if e.prev_hash != self.prev_hash {
+            return Err((e.seq, "does not link to the event before it (an event was removed, \
+                                 inserted or changed)".to_string()));
+        }
+        if e.expected_hash() != e.hash {
+            return Err((e.seq, "its content does not match its hash (the row was changed)".to_string()));
+        }
+        self.prev_hash = e.hash.clone();
+        self.expected_seq += 1;
+        self.events += 1;
+        Ok(())
+    }
+
+    /// The status once every event was fed.
+    pub fn finish(self) -> ChainStatus {
+        ChainStatus::Intact {
+            events: self.events,
+            head_seq: self.expected_seq - 1,
+            head_hash: self.prev_hash,
+        }
+    }
+}
+
+/// Short form of a hash for screens: its first 12 hex digits.
+pub fn short_hash(hash: &str) -> &str {
+    hash.get(..12).unwrap_or(hash)
+}

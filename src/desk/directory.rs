@@ -1,0 +1,220 @@
+//! The account directory: finding a caller as the rep types, and the caller card.
+
+use super::audit::{self, EventKind, NewEvent};
+use super::error::DeskError;
+use super::ids::AccountId;
+use super::policy::{AccountFacts, Role};
+use super::reps::{Session, require_active};
+use super::store::sql;
+use super::text::{digits, fold};
+use super::Desk;
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+/// One row of the lookup results.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AccountSummary {
+    pub id: AccountId,
+    pub name: String,
+    pub role: Role,
+    pub practice: String,
+    pub email: String,
+    pub account_locked: bool,
+    pub pin_locked: bool,
+    pub active: bool,
+}
+
+/// Everything the caller card shows about an account. Never a PIN or a hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Account {
+    pub id: AccountId,
+    pub name: String,
+    pub role: Role,
+    pub email: String,
+    pub phone: String,
+    pub practice_id: i64,
+    pub practice: String,
+    pub primary_provider: Option<AccountId>,
+    pub account_locked: bool,
+    pub active: bool,
+    /// Whether the account has a Support PIN at all.
+    pub has_pin: bool,
+    pub pin_set_at: Option<String>,
+    pub pin_validated_at: Option<String>,
+    pub pin_failures: i64,
+    pub pin_locked: bool,
+}
+
+impl Account {
+    /// The facts a verdict depends on.
+    pub fn facts(&self) -> AccountFacts {
+        AccountFacts {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            role: self.role,
+            practice_id: self.practice_id,
+            primary_provider: self.primary_provider.clone(),
+            active: self.active,
+        }
+    }
+}
+
+/// A name with its account id, for lists on the card.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Person {
+    pub id: AccountId,
+    pub name: String,
+}
+
+/// The caller card: the account, its primary provider (staff) or its staff (provider).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CallerCard {
+    pub account: Account,
+    pub primary_provider: Option<Person>,
+    pub staff: Vec<Person>,
+}
+
+const ACCOUNT_COLUMNS: &str = "a.id, a.name, a.role, a.email, a.phone, a.practice_id, p.name, \
+    a.primary_provider, a.account_locked, a.active, a.pin_hash IS NOT NULL, a.pin_set_at, \
+    a.pin_validated_at, a.pin_failures, a.pin_locked";
+
+fn account_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Account> {
+    Ok(Account {
+        id: AccountId(r.get(0)?),
+        name: r.get(1)?,
+        role: Role::parse(&r.get::<_, String>(2)?).unwrap_or(Role::Staff),
+        email: r.get(3)?,
+        phone: r.get(4)?,
+        practice_id: r.get(5)?,
+        practice: r.get(6)?,
+        primary_provider: r.get::<_, Option<String>>(7)?.map(AccountId),
+        account_locked: r.get(8)?,
+        active: r.get(9)?,
+        has_pin: r.get(10)?,
+        pin_set_at: r.get(11)?,
+        pin_validated_at: r.get(12)?,
+        pin_failures: r.get(13)?,
+        pin_locked: r.get(14)?,
+    })
+}
+
+/// The text searched for an account: folded name, id, email, phone, phone digits and practice,
+/// separated by a unit separator so a match never spans two fields.
+pub fn search_text(id: &str, name: &str, email: &str, phone: &str, practice: &str) -> String {
+    [fold(name), fold(id), fold(email), fold(phone), digits(phone), fold(practice)].join("\u{1f}")
+}
+
+/// Escapes `%`, `_` and `\` so user text is matched literally by `LIKE ... ESCAPE '\'`.
+fn like_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub(crate) fn load_account(conn: &rusqlite::Connection, id: &AccountId) -> rusqlite::Result<Option<Account>> {
+    conn.query_row(
+        &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a JOIN practices p ON p.id = a.practice_id WHERE a.id = ?1"),
+        [id.as_str()],
+        account_from_row,
+    )
+    .optional()
+}
+
+impl Desk {
+    /// Finds accounts matching what the rep typed: exact id, email or phone first, then names
+    /// starting with the text, then names with a word starting with it, then any other match.
+    /// Any text is safe to pass; `%` and `_` match themselves.
+    pub fn lookup(&self, query: &str, limit: usize) -> Result<Vec<AccountSummary>, DeskError> {
+        let folded = fold(query.trim());
+        if folded.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Digits are matched against phone numbers only when the text looks like a phone number,
+        // so that "P-1001" does not also list every phone containing 1001.
+        let phone_like = query.trim().chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
+        let query_digits = if phone_like { digits(query) } else { String::new() };
+        let literal = like_literal(&folded);
+        let conn = self.store.conn();
+        let run = || -> rusqlite::Result<Vec<AccountSummary>> {
+            let mut stmt = conn.prepare_cached(
+                "SELECT a.id, a.name, a.role, p.name, a.email, a.account_locked, a.pin_locked, a.active \
+                 FROM accounts a JOIN practices p ON p.id = a.practice_id \
+                 WHERE a.search_text LIKE '%' || ?1 || '%' ESCAPE '\\' \
+                    OR (length(?3) >= 4 AND a.search_text LIKE '%' || ?3 || '%') \
+                 ORDER BY \
+                   CASE WHEN lower(a.id) = ?2 OR lower(a.email) = ?2 \
+                             OR (length(?3) >= 4 AND a.phone_digits = ?3) THEN 0 \
+                        WHEN a.search_text LIKE ?1 || '%' ESCAPE '\\' THEN 1 \
+                        WHEN a.search_text LIKE '% ' || ?1 || '%' ESCAPE '\\' THEN 2 \
+                        ELSE 3 END, \
+                   a.active DESC, a.name, a.id \
+                 LIMIT ?4",
+            )?;
+            let rows = stmt.query_map(params![literal, folded, query_digits, limit as i64], |r| {
+                Ok(AccountSummary {
+                    id: AccountId(r.get(0)?),
+                    name: r.get(1)?,
+                    role: Role::parse(&r.get::<_, String>(2)?).unwrap_or(Role::Staff),
+                    practice: r.get(3)?,
+                    email: r.get(4)?,
+                    account_locked: r.get(5)?,
+                    pin_locked: r.get(6)?,
+                    active: r.get(7)?,
+                })
+            })?;
+            rows.collect()
+        };
+        run().map_err(|e| self.store.read_error(e))
+    }
+
+    /// An account by id, without auditing (for internal use and the CLI's own checks).
+    pub fn account(&self, id: &AccountId) -> Result<Option<Account>, DeskError> {
+        load_account(self.store.conn(), id).map_err(|e| self.store.read_error(e))
+    }
+
+    /// Opens the caller card. Audited as `account_viewed` (who looked at whose record) before the
+    /// card is returned.
+    pub fn open_card(&mut self, session: &Session, id: &AccountId) -> Result<CallerCard, DeskError> {
+        let now = self.clock.now();
+        self.store.write(|tx| {
+            require_active(tx, session)?;
+            let account = load_account(tx, id)
+                .map_err(sql)?
+                .ok_or_else(|| DeskError::NotFound(format!("account {id}")))?;
+            let primary_provider = match &account.primary_provider {
+                Some(pid) => tx
+                    .query_row("SELECT id, name FROM accounts WHERE id = ?1", [pid.as_str()], |r| {
+                        Ok(Person { id: AccountId(r.get(0)?), name: r.get(1)? })
+                    })
+                    .optional()
+                    .map_err(sql)?,
+                None => None,
+            };
+            let staff = if account.role == Role::Provider {
+                let mut stmt = tx
+                    .prepare_cached(
+                        "SELECT id, name FROM accounts WHERE primary_provider = ?1 AND active = 1 ORDER BY name",
+                    )
+                    .map_err(sql)?;
+                let rows = stmt
+                    .query_map([account.id.as_str()], |r| Ok(Person { id: AccountId(r.get(0)?), name: r.get(1)? }))
+                    .map_err(sql)?;
+                rows.collect::<rusqlite::Result<Vec<_>>>().map_err(sql)?
+            } else {
+                Vec::new()
+            };
+            audit::append(tx, now, EventKind::AccountViewed, &NewEvent {
+                rep: Some(session.username.clone()),
+                account_id: Some(account.id.to_string()),
+                outcome: "ok".into(),
+                ..NewEvent::default()
+            })?;
+            Ok(CallerCard { account, primary_provider, staff })
+        })
+    }
+}

@@ -1,0 +1,185 @@
+//! The core of support-desk: the rules, the use cases and the storage. Nothing here knows about a
+//! terminal, a screen or a command line; `cli` and `tui` call in, never the other way round.
+//!
+//! Every use case that changes state is one `BEGIN IMMEDIATE` transaction that writes the change
+//! and its audit event together, before the answer is returned.
+
+pub mod audit;
+pub mod clock;
+mod directory;
+pub mod error;
+pub mod example;
+pub mod ids;
+pub mod pin;
+mod pin_check;
+pub mod pin_hash;
+pub mod pin_key;
+pub mod policy;
+mod reps;
+pub mod store;
+pub mod text;
+mod trail;
+mod verdicts;
+
+pub use directory::{Account, AccountSummary, CallerCard, Person};
+pub use error::DeskError;
+pub use ids::{AccountId, CaseId, RepId};
+pub use pin::Pin;
+pub use pin_check::PinCheck;
+pub use policy::{Decision, Policy, Request, Role, Rule, Verdict};
+pub use reps::{NewRep, RepInfo, RepRole, Session, SignIn};
+pub use trail::AuditFilter;
+pub use verdicts::{Unlocked, VerdictShown};
+
+use clock::{Clock, SystemClock};
+use pin_hash::PinHasher;
+use pin_key::PinKey;
+use rusqlite::OptionalExtension;
+use std::path::Path;
+use std::sync::Arc;
+use store::{OpenMode, Store};
+
+/// Makes a new random Support PIN; `avoid` is the PIN just used, which the new one must differ from.
+pub type PinSource = Box<dyn FnMut(Option<&Pin>) -> Pin + Send>;
+
+/// The desk: one open database, the PIN key, a clock and a source of new PINs.
+pub struct Desk {
+    store: Store,
+    hasher: Result<PinHasher, String>,
+    clock: Arc<dyn Clock>,
+    new_pin: PinSource,
+}
+
+impl Desk {
+    /// Opens the database at `path` with the key found beside it (or in the environment). A
+    /// missing key only stops what needs it (Support PIN checks and changes).
+    pub fn open(path: &Path, mode: OpenMode) -> Result<Desk, DeskError> {
+        let key = PinKey::load_for(path).map_err(|e| e.to_string());
+        Desk::open_with(path, mode, key)
+    }
+
+    /// Opens the database with a given key (tests, tools).
+    pub fn open_with_key(path: &Path, mode: OpenMode, key: PinKey) -> Result<Desk, DeskError> {
+        Desk::open_with(path, mode, Ok(key))
+    }
+
+    fn open_with(path: &Path, mode: OpenMode, key: Result<PinKey, String>) -> Result<Desk, DeskError> {
+        let store = Store::open(path, mode)?;
+        let mut desk = Desk {
+            store,
+            hasher: key.map(PinHasher::new),
+            clock: Arc::new(SystemClock),
+            new_pin: Box::new(random_pin),
+        };
+        desk.check_key_belongs()?;
+        Ok(desk)
+    }
+
+    /// Replaces the clock (tests, the example builder).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Desk {
+        self.clock = clock;
+        self
+    }
+
+    /// Replaces the source of new PINs (tests).
+    pub fn with_pin_source(mut self, source: PinSource) -> Desk {
+        self.new_pin = source;
+        self
+    }
+
+    /// The database path.
+    pub fn path(&self) -> &Path {
+        self.store.path()
+    }
+
+    /// The current time from the desk's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<String>, DeskError> {
+        self.store
+            .conn()
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.store.read_error(e))
+    }
+
+    /// If the database records which key its hashes use, a different key is refused.
+    fn check_key_belongs(&mut self) -> Result<(), DeskError> {
+        let recorded = self.meta("key_id")?;
+        if let (Some(recorded), Ok(hasher)) = (&recorded, &self.hasher) {
+            if recorded != hasher.key_id() {
+                self.hasher = Err(format!(
+                    "the PIN key does not belong to the database {} (key {} found, the database \
+                     was keyed with {}); use the key file made with this database",
+                    self.store.path().display(),
+                    hasher.key_id(),
+                    recorded
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Records the loaded key as this database's key if none is recorded yet (`init`, `demo`).
+    pub fn bind_key(&mut self) -> Result<(), DeskError> {
+        let key_id = self.hasher()?.key_id().to_string();
+        self.store.write(|tx| {
+            tx.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('key_id', ?1)", [&key_id])
+                .map_err(store::sql)?;
+            Ok(())
+        })?;
+        self.check_key_belongs()
+    }
+
+    fn hasher(&self) -> Result<&PinHasher, DeskError> {
+        hasher_of(&self.hasher)
+    }
+
+    /// The policy values in force.
+    pub fn policy(&self) -> Result<Policy, DeskError> {
+        let conn = self.store.conn();
+        let read = || -> rusqlite::Result<Policy> {
+            let v = |name: &str| -> rusqlite::Result<i64> {
+                conn.query_row("SELECT value FROM policy_values WHERE name = ?1", [name], |r| r.get(0))
+            };
+            let version: String =
+                conn.query_row("SELECT value FROM meta WHERE key = 'policy_version'", [], |r| r.get(0))?;
+            Ok(Policy {
+                version: version.parse().unwrap_or(0),
+                pin_lockout_threshold: v("pin_lockout_threshold")?,
+                case_failure_limit: v("case_failure_limit")?,
+                approval_lifetime_minutes: v("approval_lifetime_minutes")?,
+                idle_timeout_minutes: v("idle_timeout_minutes")?,
+                rep_lockout_threshold: v("rep_lockout_threshold")?,
+            })
+        };
+        read().map_err(|e| self.store.read_error(e))
+    }
+}
+
+/// The hasher, or the reason the key is unusable (a free function so callers can borrow other
+/// fields of the desk at the same time).
+fn hasher_of(hasher: &Result<PinHasher, String>) -> Result<&PinHasher, DeskError> {
+    hasher.as_ref().map_err(|e| DeskError::Key(e.clone()))
+}
+
+/// A uniformly random PIN from the operating system's secure random source, different from `avoid`
+/// (a PIN is good for one validation, so the next one must not be the same).
+pub fn random_pin(avoid: Option<&Pin>) -> Pin {
+    loop {
+        let mut two = [0u8; 2];
+        pin_key::fill_secure(&mut two);
+        let n = u16::from_le_bytes(two);
+        // 60000 is the largest multiple of 10000 that fits; rejecting above it keeps all PINs
+        // equally likely.
+        if n >= 60_000 {
+            continue;
+        }
+        let pin = Pin::from_number(n % 10_000);
+        if Some(&pin) != avoid {
+            return pin;
+        }
+    }
+}

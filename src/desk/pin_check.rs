@@ -1,0 +1,213 @@
+//! Checking a caller's Support PIN, and the holder generating a new one.
+//!
+//! A check answers only matched / did not match (with attempts left) / locked. A match rotates the
+//! PIN at once to a new random one nobody at the desk sees. Failures are counted in the shared
+//! database, so the lockout holds across reps, processes and restarts. An unknown account, an
+//! account without a PIN and a wrong PIN give the same answer after the same work.
+
+use super::audit::{self, EventKind, NewEvent};
+use super::clock::to_db;
+use super::error::DeskError;
+use super::ids::AccountId;
+use super::pin::Pin;
+use super::reps::{Session, require_active};
+use super::store::sql;
+use super::Desk;
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+/// The outcome of one Support PIN check: all the rep ever learns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum PinCheck {
+    /// The PIN matched; it has already been replaced by a new one.
+    Matched,
+    /// The PIN did not match; this many more failures lock it.
+    Rejected { attempts_left: i64 },
+    /// The PIN is locked (now or before): even the right PIN is refused until the holder makes a
+    /// new one or a lead clears the lock.
+    Locked,
+}
+
+/// What the check saw before doing the slow hash work; compared again inside the transaction.
+#[derive(Clone, PartialEq, Eq)]
+struct Snapshot {
+    pin_hash: Option<String>,
+    pin_key_id: Option<String>,
+    pin_locked: bool,
+}
+
+impl Desk {
+    fn pin_snapshot(&self, id: &AccountId) -> Result<Option<Snapshot>, DeskError> {
+        self.store
+            .conn()
+            .query_row(
+                "SELECT pin_hash, pin_key_id, pin_locked FROM accounts WHERE id = ?1",
+                [id.as_str()],
+                |r| Ok(Snapshot { pin_hash: r.get(0)?, pin_key_id: r.get(1)?, pin_locked: r.get(2)? }),
+            )
+            .optional()
+            .map_err(|e| self.store.read_error(e))
+    }
+
+    /// Checks the Support PIN the caller read out for account `id`.
+    ///
+    /// The argon2 work happens outside the write transaction (so other reps are not kept waiting);
+    /// the transaction then re-reads the account and, if its PIN changed meanwhile, the check is
+    /// done again against the new hash.
+    pub fn check_pin(&mut self, session: &Session, id: &AccountId, pin: &Pin) -> Result<PinCheck, DeskError> {
+        if session.account_id.as_ref() == Some(id) {
+            return Err(DeskError::Refused("a rep never verifies their own account; another rep must take this call".into()));
+        }
+        let policy = self.policy()?;
+        let threshold = policy.pin_lockout_threshold;
+        loop {
+            let hasher = super::hasher_of(&self.hasher)?;
+            let snap = self.pin_snapshot(id)?;
+            let matched = match &snap {
+                Some(Snapshot { pin_hash: Some(phc), pin_key_id, pin_locked: false }) => {
+                    hasher.verify(pin, phc, pin_key_id.as_deref())
+                }
+                _ => {
+                    hasher.burn(pin);
+                    false
+                }
+            };
+            let rotation = if matched {
+                let next = (self.new_pin)(Some(pin));
+                Some((hasher.hash(&next), hasher.key_id().to_string()))
+            } else {
+                None
+            };
+            let now = self.clock.now();
+            let at = to_db(now);
+            let rep = Some(session.username.clone());
+            let outcome = self.store.write(|tx| {
+                require_active(tx, session)?;
+                let current: Option<Snapshot> = tx
+                    .query_row(
+                        "SELECT pin_hash, pin_key_id, pin_locked FROM accounts WHERE id = ?1",
+                        [id.as_str()],
+                        |r| Ok(Snapshot { pin_hash: r.get(0)?, pin_key_id: r.get(1)?, pin_locked: r.get(2)? }),
+                    )
+                    .optional()
+                    .map_err(sql)?;
+                if current != snap {
+                    return Ok(None);
+                }
+                let event = |outcome: &str, reason: Option<&str>, detail: Option<String>| NewEvent {
+                    rep: rep.clone(),
+                    account_id: Some(id.to_string()),
+                    outcome: outcome.into(),
+                    reason: reason.map(str::to_string),
+                    policy_version: Some(policy.version),
+                    detail,
+                    ..NewEvent::default()
+                };
+                let Some(current) = current else {
+                    // No such account: count and answer exactly as for a real one.
+                    let failures: i64 = tx
+                        .query_row(
+                            "INSERT INTO unknown_pin_failures (account_key, failures) VALUES (?1, 1) \
+                             ON CONFLICT (account_key) DO UPDATE SET failures = failures + 1 \
+                             RETURNING failures",
+                            [id.as_str()],
+                            |r| r.get(0),
+                        )
+                        .map_err(sql)?;
+                    audit::append(tx, now, EventKind::PinRejected, &event("fail", Some("unknown_account"), None))?;
+                    return Ok(Some(if failures >= threshold {
+                        PinCheck::Locked
+                    } else {
+                        PinCheck::Rejected { attempts_left: threshold - failures }
+                    }));
+                };
+                if current.pin_locked {
+                    audit::append(tx, now, EventKind::PinRejected, &event("locked", Some("pin_locked"), None))?;
+                    return Ok(Some(PinCheck::Locked));
+                }
+                if let Some((new_hash, key_id)) = &rotation {
+                    tx.execute(
+                        "UPDATE accounts SET pin_hash = ?2, pin_key_id = ?3, pin_set_at = ?4, \
+                         pin_validated_at = ?4, pin_failures = 0 WHERE id = ?1",
+                        params![id.as_str(), new_hash, key_id, at],
+                    )
+                    .map_err(sql)?;
+                    audit::append(
+                        tx,
+                        now,
+                        EventKind::PinValidated,
+                        &event("ok", Some("matched"), Some("matched; rotated to a new PIN nobody at the desk has seen".into())),
+                    )?;
+                    return Ok(Some(PinCheck::Matched));
+                }
+                let reason = if current.pin_hash.is_none() { "no_pin_set" } else { "mismatch" };
+                let failures: i64 = tx
+                    .query_row(
+                        "UPDATE accounts SET pin_failures = pin_failures + 1 WHERE id = ?1 RETURNING pin_failures",
+                        [id.as_str()],
+                        |r| r.get(0),
+                    )
+                    .map_err(sql)?;
+                let attempts_left = (threshold - failures).max(0);
+                audit::append(
+                    tx,
+                    now,
+                    EventKind::PinRejected,
+                    &event("fail", Some(reason), Some(format!("{attempts_left} attempt(s) left"))),
+                )?;
+                if failures >= threshold {
+                    tx.execute("UPDATE accounts SET pin_locked = 1 WHERE id = ?1", [id.as_str()]).map_err(sql)?;
+                    audit::append(
+                        tx,
+                        now,
+                        EventKind::PinLocked,
+                        &event("locked", Some("too_many_failures"), Some(format!("locked after {failures} consecutive failures"))),
+                    )?;
+                    return Ok(Some(PinCheck::Locked));
+                }
+                Ok(Some(PinCheck::Rejected { attempts_left }))
+            })?;
+            if let Some(outcome) = outcome {
+                return Ok(outcome);
+            }
+        }
+    }
+
+    /// The holder's own "Generate New PIN": a new random PIN replaces the old one, clears a lock
+    /// and the failure count, and is returned once for the holder to see. Audited as generated and
+    /// viewed (by the holder, not a rep).
+    pub fn generate_pin(&mut self, id: &AccountId) -> Result<Pin, DeskError> {
+        let hasher = super::hasher_of(&self.hasher)?;
+        let pin = (self.new_pin)(None);
+        let hash = hasher.hash(&pin);
+        let key_id = hasher.key_id().to_string();
+        let now = self.clock.now();
+        let at = to_db(now);
+        let policy_version = self.policy()?.version;
+        self.store.write(|tx| {
+            let changed = tx
+                .execute(
+                    "UPDATE accounts SET pin_hash = ?2, pin_key_id = ?3, pin_set_at = ?4, pin_failures = 0, \
+                     pin_locked = 0 WHERE id = ?1 AND active = 1",
+                    params![id.as_str(), hash, key_id, at],
+                )
+                .map_err(sql)?;
+            if changed == 0 {
+                return Err(DeskError::NotFound(format!("active account {id}")));
+            }
+            for kind in [EventKind::PinGenerated, EventKind::PinViewed] {
+                audit::append(tx, now, kind, &NewEvent {
+                    account_id: Some(id.to_string()),
+                    outcome: "ok".into(),
+                    reason: Some("holder".into()),
+                    policy_version: Some(policy_version),
+                    detail: Some("by the account holder".into()),
+                    ..NewEvent::default()
+                })?;
+            }
+            Ok(())
+        })?;
+        Ok(pin)
+    }
+}

@@ -1,0 +1,196 @@
+//! Storage: one SQLite file opened with the pragmas the desk relies on, numbered migrations, and
+//! write transactions that wait for other processes instead of failing.
+
+mod migrations;
+
+use super::error::{DeskError, describe_sqlite, is_damage};
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use migrations::SCHEMA_VERSION;
+
+/// How long a statement waits for another process's lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How many times a whole write transaction is retried after a busy lock.
+const WRITE_ATTEMPTS: u32 = 5;
+
+/// Whether opening may create the database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpenMode {
+    /// The file must exist (every command but `init`).
+    Existing,
+    /// Create the file (mode 0600) if it does not exist.
+    Create,
+}
+
+/// An open support-desk database.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (or creates) the database at `path`, sets WAL, `synchronous=FULL`, foreign keys and a
+    /// busy timeout, and brings the schema up to date in one transaction. A newer schema, or a file
+    /// that is not a database, is refused without being changed.
+    pub fn open(path: &Path, mode: OpenMode) -> Result<Store, DeskError> {
+        let exists = path.exists();
+        if !exists && mode == OpenMode::Existing {
+            return Err(DeskError::NoDatabase { path: path.to_path_buf() });
+        }
+        if !exists {
+            create_private_file(path)?;
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| storage(path, &e))?;
+        let mut store = Store { conn, path: path.to_path_buf() };
+        store.configure()?;
+        migrations::migrate(&mut store.conn, path)?;
+        Ok(store)
+    }
+
+    fn configure(&self) -> Result<(), DeskError> {
+        let path = &self.path;
+        self.conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| storage(path, &e))?;
+        // The first read of the file: a damaged or foreign file shows up here.
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| storage(path, &e))?;
+        if version > SCHEMA_VERSION {
+            return Err(DeskError::NewerSchema {
+                path: path.clone(),
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        let journal: String = self
+            .conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(|e| storage(path, &e))?;
+        if !journal.eq_ignore_ascii_case("wal") {
+            return Err(DeskError::Storage {
+                path: path.clone(),
+                cause: format!("could not switch to WAL journaling (got {journal})"),
+            });
+        }
+        self.conn
+            .execute_batch(
+                "PRAGMA synchronous = FULL;
+                 PRAGMA foreign_keys = ON;
+                 PRAGMA journal_size_limit = 67108864;
+                 PRAGMA wal_autocheckpoint = 1000;",
+            )
+            .map_err(|e| storage(path, &e))
+    }
+
+    /// The database file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The connection, for reads. A read never holds a transaction open between calls.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Runs `work` in one `BEGIN IMMEDIATE` transaction and commits it. When another process holds
+    /// the lock past the busy timeout, the whole transaction is retried; when the write cannot
+    /// happen at all (disk full, read-only), the answer is [`DeskError::NotRecorded`].
+    pub fn write<T>(
+        &mut self,
+        mut work: impl FnMut(&Transaction<'_>) -> Result<T, DeskError>,
+    ) -> Result<T, DeskError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.try_write(&mut work) {
+                Err(WriteFailure::Busy) if attempt < WRITE_ATTEMPTS => continue,
+                Err(WriteFailure::Busy) => {
+                    return Err(DeskError::NotRecorded {
+                        cause: "another process held the database too long; try again".into(),
+                    });
+                }
+                Err(WriteFailure::Sql(e)) if is_damage(&e) => {
+                    return Err(DeskError::Damaged { path: self.path.clone() });
+                }
+                Err(WriteFailure::Sql(e)) => {
+                    return Err(DeskError::NotRecorded { cause: describe_sqlite(&e) });
+                }
+                Err(WriteFailure::Desk(e)) => return Err(e),
+                Ok(v) => return Ok(v),
+            }
+        }
+    }
+
+    fn try_write<T>(
+        &mut self,
+        work: &mut impl FnMut(&Transaction<'_>) -> Result<T, DeskError>,
+    ) -> Result<T, WriteFailure> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(WriteFailure::from_sql)?;
+        let value = work(&tx).map_err(WriteFailure::Desk)?;
+        tx.commit().map_err(WriteFailure::from_sql)?;
+        Ok(value)
+    }
+
+    /// Maps a failed read to a desk error naming this database.
+    pub fn read_error(&self, e: rusqlite::Error) -> DeskError {
+        storage(&self.path, &e)
+    }
+}
+
+enum WriteFailure {
+    Busy,
+    Sql(rusqlite::Error),
+    Desk(DeskError),
+}
+
+impl WriteFailure {
+    fn from_sql(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked) => {
+                WriteFailure::Busy
+            }
+            _ => WriteFailure::Sql(e),
+        }
+    }
+}
+
+/// A failed statement inside a write transaction. Busy locks become a retry of the whole
+/// transaction; everything else ends it with nothing recorded.
+pub fn sql(e: rusqlite::Error) -> DeskError {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked) => {
+            DeskError::NotRecorded { cause: "another process held the database too long; try again".into() }
+        }
+        _ => DeskError::NotRecorded { cause: describe_sqlite(&e) },
+    }
+}
+
+fn storage(path: &Path, e: &rusqlite::Error) -> DeskError {
+    if is_damage(e) {
+        DeskError::Damaged { path: path.to_path_buf() }
+    } else {
+        DeskError::Storage { path: path.to_path_buf(), cause: describe_sqlite(e) }
+    }
+}
+
+/// Creates an empty file readable and writable by its owner only; SQLite gives the `-wal` and
+/// `-shm` files the same mode.
+fn create_private_file(path: &Path) -> Result<(), DeskError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path).map(|_| ()).map_err(|e| DeskError::Storage {
+        path: path.to_path_buf(),
+        cause: format!("could not create the file: {e}"),
+    })
+}

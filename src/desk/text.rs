@@ -1,0 +1,67 @@
+//! Text as it arrives from people and files: normalisation, search folding, and escaping of
+//! characters that could hide or reorder what a screen or export shows.
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+/// Names and other directory text are stored NFC-normalised, so composed and decomposed input are
+/// the same name.
+pub fn normalize(text: &str) -> String {
+    text.trim().nfc().collect()
+}
+
+/// The form used for searching: decomposed, combining marks dropped, lower case. "José" (either
+/// form), "jose" and "JOSE" fold alike; so do "Zoë" and "zoe".
+pub fn fold(text: &str) -> String {
+    text.nfd().filter(|c| !is_combining_mark(*c)).flat_map(char::to_lowercase).collect()
+}
+
+/// Digits only, for matching phone numbers however they are written.
+pub fn digits(text: &str) -> String {
+    text.chars().filter(char::is_ascii_digit).collect()
+}
+
+/// True for characters that must never reach a screen or export raw: control characters and the
+/// bidirectional overrides, embeddings, isolates and marks that can reorder a line.
+pub fn is_hazard(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// Replaces every hazard character with a visible escape such as `\u{202E}`; other text is kept.
+pub fn escape_hazards(text: &str) -> String {
+    if !text.chars().any(is_hazard) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_hazard(c) {
+            out.push_str(&format!("\\u{{{:X}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn composed_and_decomposed_fold_alike() {
+        assert_eq!(fold("Jose\u{301} Prueba"), fold("José Prueba"));
+        assert_eq!(fold("José"), "jose");
+        assert_eq!(fold("Zoë Ångström"), "zoe angstrom");
+        assert_eq!(normalize("Jose\u{301}"), "José");
+        assert_eq!(fold("山田 花子"), "山田 花子");
+    }
+
+    #[test]
+    fn hazards_are_escaped_and_nothing_else() {
+        assert_eq!(escape_hazards("Evil\u{202E}NAME 4321"), "Evil\\u{202E}NAME 4321");
+        assert_eq!(escape_hazards("a\tb\x1b[31m"), "a\\u{9}b\\u{1B}[31m");
+        assert_eq!(escape_hazards("Wei Zhang 张伟 🌻"), "Wei Zhang 张伟 🌻");
+        assert_eq!(digits("+1 (555) 010-0101"), "15550100101");
+    }
+}

@@ -1,0 +1,203 @@
+//! Verdicts: gathering the facts for a request, deciding it, recording it, and the account unlock.
+
+use super::audit::{self, EventKind, NewEvent};
+use super::clock::from_db;
+use super::directory::load_account;
+use super::error::DeskError;
+use super::ids::AccountId;
+use super::policy::{Decision, DecisionInput, Request, Rule, Verdict, decide};
+use super::reps::{Session, require_active};
+use super::store::sql;
+use super::Desk;
+use chrono::Duration;
+use rusqlite::{OptionalExtension, Transaction};
+use serde::Serialize;
+
+/// A verdict as shown to the rep, after its audit event was committed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct VerdictShown {
+    #[serde(flatten)]
+    pub decision: Decision,
+    /// The policy row that decided it, in words.
+    pub policy_row: String,
+    /// What the rep can say to the caller next.
+    pub next_step: String,
+    /// The policy version used.
+    pub policy_version: i64,
+    /// The audit event's sequence number.
+    pub audit_seq: i64,
+}
+
+/// The result of an unlock request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Unlocked {
+    pub verdict: VerdictShown,
+    /// True when the account was locked and is now unlocked; false when it was not locked (or
+    /// the verdict did not allow it).
+    pub unlocked: bool,
+}
+
+/// Shortest note a rep must write about how an unlock caller was identified.
+pub const MIN_IDENTIFIED_NOTE_CHARS: usize = 8;
+
+/// True when the caller's PIN matched for this rep within the idle timeout. A match "in the
+/// future" (the clock moved back) counts only within the same window.
+fn verified_recently(
+    tx: &Transaction<'_>,
+    session: &Session,
+    caller: &AccountId,
+    now: chrono::DateTime<chrono::Utc>,
+    idle_minutes: i64,
+) -> Result<bool, DeskError> {
+    let at: Option<String> = tx
+        .query_row(
+            "SELECT at FROM audit_events WHERE account_id = ?1 AND kind = 'pin_validated' AND rep = ?2 \
+             ORDER BY seq DESC LIMIT 1",
+            [caller.as_str(), session.username.as_str()],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(sql)?;
+    Ok(at
+        .and_then(|t| from_db(&t))
+        .map(|t| (now - t).abs() <= Duration::minutes(idle_minutes))
+        .unwrap_or(false))
+}
+
+impl Desk {
+    /// Decides `request` for `caller`, records the verdict as an audit event and returns it.
+    pub fn decide(&mut self, session: &Session, caller: &AccountId, request: &Request) -> Result<VerdictShown, DeskError> {
+        if matches!(request, Request::Unlock) {
+            return Err(DeskError::Invalid("an unlock is requested with unlock(), which records how the caller was identified".into()));
+        }
+        let policy = self.policy()?;
+        let now = self.clock.now();
+        self.store.write(|tx| {
+            let (decision, target_name, seq) = record_verdict(tx, session, caller, request, now, &policy, None)?;
+            Ok(shown(decision, target_name.as_deref(), policy.version, seq))
+        })
+    }
+
+    /// Unlocks the caller's own account: needs no PIN, but the rep records how the caller was
+    /// identified. Never changes password, two-factor or email. The verdict and the unlock are
+    /// one transaction.
+    pub fn unlock(&mut self, session: &Session, caller: &AccountId, identified_by: &str) -> Result<Unlocked, DeskError> {
+        let note = super::text::normalize(identified_by);
+        if note.chars().count() < MIN_IDENTIFIED_NOTE_CHARS {
+            return Err(DeskError::Invalid(format!(
+                "say how the caller was identified (at least {MIN_IDENTIFIED_NOTE_CHARS} characters)"
+            )));
+        }
+        if has_digit_run(&note, 4) {
+            return Err(DeskError::Invalid(
+                "the note must not contain a run of 4 or more digits: a Support PIN is never written down".into(),
+            ));
+        }
+        let policy = self.policy()?;
+        let now = self.clock.now();
+        self.store.write(|tx| {
+            let (decision, _, seq) =
+                record_verdict(tx, session, caller, &Request::Unlock, now, &policy, Some(&note))?;
+            let mut unlocked = false;
+            if decision.verdict == Verdict::Assist {
+                unlocked = tx
+                    .execute("UPDATE accounts SET account_locked = 0 WHERE id = ?1 AND account_locked = 1", [caller.as_str()])
+                    .map_err(sql)?
+                    == 1;
+                audit::append(tx, now, EventKind::AccountUnlocked, &NewEvent {
+                    rep: Some(session.username.clone()),
+                    account_id: Some(caller.to_string()),
+                    outcome: if unlocked { "ok".into() } else { "not_locked".into() },
+                    reason: Some(Rule::Unlock.code().into()),
+                    policy_version: Some(policy.version),
+                    detail: Some(format!("identified by: {note}")),
+                    ..NewEvent::default()
+                })?;
+            }
+            Ok(Unlocked { verdict: shown(decision, None, policy.version, seq), unlocked })
+        })
+    }
+}
+
+fn shown(decision: Decision, target_name: Option<&str>, policy_version: i64, audit_seq: i64) -> VerdictShown {
+    VerdictShown {
+        policy_row: decision.rule.policy_row().to_string(),
+        next_step: decision.next_step(target_name),
+        decision,
+        policy_version,
+        audit_seq,
+    }
+}
+
+/// Gathers the facts, decides and appends the `verdict_shown` event. Returns the decision, the
+/// target's name (for the next-step sentence) and the event's sequence number.
+fn record_verdict(
+    tx: &Transaction<'_>,
+    session: &Session,
+    caller_id: &AccountId,
+    request: &Request,
+    now: chrono::DateTime<chrono::Utc>,
+    policy: &super::policy::Policy,
+    note: Option<&str>,
+) -> Result<(Decision, Option<String>, i64), DeskError> {
+    require_active(tx, session)?;
+    let caller = load_account(tx, caller_id)
+        .map_err(sql)?
+        .ok_or_else(|| DeskError::NotFound(format!("account {caller_id}")))?;
+    let target = match request {
+        Request::OnBehalfOf(t) => Some(
+            load_account(tx, t).map_err(sql)?.ok_or_else(|| DeskError::NotFound(format!("account {t}")))?,
+        ),
+        _ => None,
+    };
+    let target_primary = match target.as_ref().and_then(|t| t.primary_provider.as_ref()) {
+        Some(p) => load_account(tx, p).map_err(sql)?,
+        None => None,
+    };
+    let verified = verified_recently(tx, session, caller_id, now, policy.idle_timeout_minutes)?;
+    let caller_facts = caller.facts();
+    let target_facts = target.as_ref().map(|t| t.facts());
+    let primary_facts = target_primary.as_ref().map(|p| p.facts());
+    let decision = decide(&DecisionInput {
+        rep_account: session.account_id.as_ref(),
+        caller: &caller_facts,
+        target: target_facts.as_ref(),
+        unlock: matches!(request, Request::Unlock),
+        verified,
+        target_primary: primary_facts.as_ref(),
+    });
+    let approver = match &decision.verdict {
+        Verdict::NeedsApproval { approver } => Some(approver.id.to_string()),
+        _ => None,
+    };
+    let mut detail = format!("request: {}", request.as_str());
+    if let Some(a) = &approver {
+        detail.push_str(&format!("; approver: {a}"));
+    }
+    if let Some(n) = note {
+        detail.push_str(&format!("; identified by: {n}"));
+    }
+    let seq = audit::append(tx, now, EventKind::VerdictShown, &NewEvent {
+        rep: Some(session.username.clone()),
+        account_id: Some(caller_id.to_string()),
+        other_account: target.as_ref().map(|t| t.id.to_string()),
+        outcome: decision.verdict.code().into(),
+        reason: Some(decision.rule.code().into()),
+        policy_version: Some(policy.version),
+        detail: Some(detail),
+        ..NewEvent::default()
+    })?;
+    Ok((decision, target.map(|t| t.name), seq))
+}
+
+/// True when `text` has `n` or more ASCII digits in a row.
+fn has_digit_run(text: &str, n: usize) -> bool {
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c.is_ascii_digit() { run + 1 } else { 0 };
+        if run >= n {
+            return true;
+        }
+    }
+    false
+}
