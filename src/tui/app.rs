@@ -1,0 +1,523 @@
+//! The app: which screen is up, the signed-in rep, and `apply`, the one place that calls the
+//! core and picks the next screen.
+
+use crate::desk::{AccountId, Desk, DeskError, PinCheck, Request, Session, SignIn as SignInOutcome};
+use crate::tui::action::Action;
+use crate::tui::keymap::{Cmd, GLOBAL, Key, ScreenId, bindings, keys_label};
+use crate::tui::screens::caller_card::Card;
+use crate::tui::screens::lookup::{Lookup, RESULT_LIMIT};
+use crate::tui::screens::pin_entry::PinEntry;
+use crate::tui::screens::sign_in::SignIn;
+use crate::tui::screens::unlock::Unlock;
+use crate::tui::screens::verdict::VerdictView;
+use crate::tui::theme::Theme;
+use crate::tui::widgets::footer::footer;
+use crate::tui::widgets::text::fit;
+use ratatui::Frame;
+use ratatui::crossterm::event::{Event, KeyEventKind};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+use std::time::{Duration, Instant};
+
+/// Smallest window the screens are drawn in; below it a notice says so.
+pub const MIN_WIDTH: u16 = 60;
+/// See [`MIN_WIDTH`].
+pub const MIN_HEIGHT: u16 = 16;
+
+/// A line under the screen: information or an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub text: String,
+    pub error: bool,
+}
+
+/// The whole TUI state.
+pub struct App {
+    desk: Desk,
+    theme: Theme,
+    session: Option<Session>,
+    view: ScreenId,
+    sign_in: SignIn,
+    lookup: Lookup,
+    target: Lookup,
+    card: Option<Card>,
+    pin: Option<PinEntry>,
+    verdict: Option<VerdictView>,
+    unlock: Option<Unlock>,
+    help: bool,
+    status: Option<Status>,
+    pending: Option<Action>,
+    quit: bool,
+    last_input: Instant,
+}
+
+impl App {
+    /// A new app on the sign-in screen.
+    pub fn new(desk: Desk, theme: Theme) -> App {
+        App {
+            desk,
+            theme,
+            session: None,
+            view: ScreenId::SignIn,
+            sign_in: SignIn::default(),
+            lookup: Lookup::new(ScreenId::Lookup),
+            target: Lookup::new(ScreenId::TargetLookup),
+            card: None,
+            pin: None,
+            verdict: None,
+            unlock: None,
+            help: false,
+            status: None,
+            pending: None,
+            quit: false,
+            last_input: Instant::now(),
+        }
+    }
+
+    /// The screen showing.
+    pub fn view(&self) -> ScreenId {
+        self.view
+    }
+
+    /// True once the rep asked to quit.
+    pub fn should_quit(&self) -> bool {
+        self.quit
+    }
+
+    /// The signed-in rep, if any.
+    pub fn session(&self) -> Option<&Session> {
+        self.session.as_ref()
+    }
+
+    /// The desk (tests read the audit trail through it).
+    pub fn desk(&self) -> &Desk {
+        &self.desk
+    }
+
+    /// Handles one terminal event. Only key presses count (not releases or repeats).
+    pub fn handle_event(&mut self, event: Event, now: Instant) {
+        match event {
+            Event::Key(ke) if ke.kind == KeyEventKind::Press => {
+                self.last_input = now;
+                if let Some(key) = Key::from_event(&ke) {
+                    self.handle_key(key);
+                }
+            }
+            Event::Paste(text) => {
+                self.last_input = now;
+                self.paste(&text);
+            }
+            _ => {}
+        }
+    }
+
+    /// Handles one key.
+    pub fn handle_key(&mut self, key: Key) {
+        if self.pending.is_some() {
+            // A PIN check is running; only quitting is possible.
+            if key == Key::Ctrl('c') {
+                self.apply(Action::Quit);
+            }
+            return;
+        }
+        if self.help {
+            match key {
+                Key::Ctrl('c') => self.apply(Action::Quit),
+                Key::Esc | Key::F(1) | Key::Char('?') | Key::Enter => self.help = false,
+                _ => {}
+            }
+            return;
+        }
+        let captures_text = match self.view {
+            ScreenId::SignIn => self.sign_in.captures_text(),
+            ScreenId::Unlock => true,
+            _ => false,
+        };
+        let global = GLOBAL.iter().find(|b| b.keys.contains(&key)).map(|b| b.cmd);
+        match global {
+            Some(Cmd::Quit) => return self.apply(Action::Quit),
+            Some(Cmd::Help) if !(captures_text && matches!(key, Key::Char(_))) => {
+                return self.apply(Action::ToggleHelp);
+            }
+            _ => {}
+        }
+        self.status = None;
+        let action = match self.view {
+            ScreenId::SignIn => self.sign_in.handle_key(key),
+            ScreenId::Lookup => self.lookup.handle_key(key),
+            ScreenId::TargetLookup => self.target.handle_key(key),
+            ScreenId::Card => self.card.as_mut().and_then(|c| c.handle_key(key)),
+            ScreenId::PinEntry => self.pin.as_mut().and_then(|p| p.handle_key(key)),
+            ScreenId::Verdict => self.verdict.as_mut().and_then(|v| v.handle_key(key)),
+            ScreenId::Unlock => self.unlock.as_mut().and_then(|u| u.handle_key(key)),
+        };
+        if let Some(action) = action {
+            self.apply(action);
+        }
+    }
+
+    fn paste(&mut self, text: &str) {
+        if self.help || self.pending.is_some() {
+            return;
+        }
+        let action = match self.view {
+            ScreenId::SignIn => {
+                self.sign_in.paste(text);
+                None
+            }
+            ScreenId::Lookup => self.lookup.paste(text),
+            ScreenId::TargetLookup => self.target.paste(text),
+            ScreenId::PinEntry => {
+                if let Some(p) = self.pin.as_mut() {
+                    p.paste(text);
+                }
+                None
+            }
+            ScreenId::Unlock => {
+                if let Some(u) = self.unlock.as_mut() {
+                    u.paste(text);
+                }
+                None
+            }
+            ScreenId::Card | ScreenId::Verdict => None,
+        };
+        if let Some(action) = action {
+            self.apply(action);
+        }
+    }
+
+    /// Signs out an idle rep once the idle timeout has passed since the last key.
+    pub fn tick(&mut self, now: Instant) {
+        let Some(session) = self.session.clone() else { return };
+        let minutes = self.desk.policy().map(|p| p.idle_timeout_minutes).unwrap_or(15).max(1) as u64;
+        if now.saturating_duration_since(self.last_input) < Duration::from_secs(minutes * 60) {
+            return;
+        }
+        let _ = self.desk.sign_out(&session, true);
+        self.reset_to_sign_in(Some(format!("Signed out after {minutes} minutes without a key press. Sign in again.")));
+    }
+
+    /// True when an action waits to run after the next draw (a PIN check shows "checking..." first).
+    pub fn has_pending(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// Runs the pending action, if any.
+    pub fn run_pending(&mut self) {
+        if let Some(Action::SubmitPin(pin)) = self.pending.take() {
+            self.check_pin(&pin);
+        }
+    }
+
+    fn reset_to_sign_in(&mut self, message: Option<String>) {
+        self.session = None;
+        self.sign_in = SignIn { message, ..SignIn::default() };
+        self.lookup = Lookup::new(ScreenId::Lookup);
+        self.target = Lookup::new(ScreenId::TargetLookup);
+        self.card = None;
+        self.pin = None;
+        self.verdict = None;
+        self.unlock = None;
+        self.help = false;
+        self.status = None;
+        self.view = ScreenId::SignIn;
+    }
+
+    fn error(&mut self, e: DeskError) {
+        if matches!(e, DeskError::SessionEnded) {
+            self.reset_to_sign_in(Some(e.to_string()));
+            return;
+        }
+        self.status = Some(Status { text: e.to_string(), error: true });
+    }
+
+    fn info(&mut self, text: impl Into<String>) {
+        self.status = Some(Status { text: text.into(), error: false });
+    }
+
+    fn caller(&self) -> Option<(AccountId, String)> {
+        self.card.as_ref().map(|c| (c.card.account.id.clone(), c.card.account.name.clone()))
+    }
+
+    /// Applies an action: the only place the TUI calls the core.
+    pub fn apply(&mut self, action: Action) {
+        match action {
+            Action::ToggleHelp => self.help = !self.help,
+            Action::Quit => {
+                if let Some(s) = self.session.take() {
+                    let _ = self.desk.sign_out(&s, false);
+                }
+                self.quit = true;
+            }
+            Action::SignIn { username, passphrase } => match self.desk.sign_in(&username, &passphrase) {
+                Ok(SignInOutcome::SignedIn(session)) => {
+                    let name = session.display_name.clone();
+                    self.reset_to_sign_in(None);
+                    self.session = Some(session);
+                    self.view = ScreenId::Lookup;
+                    self.info(format!("Signed in as {name}."));
+                }
+                Ok(SignInOutcome::Refused) => {
+                    self.sign_in.clear_passphrase();
+                    self.sign_in.message = Some(
+                        "Sign-in failed: wrong username or passphrase. 5 failures in a row lock the \
+                         account; a lead can re-enable it."
+                            .into(),
+                    );
+                }
+                Err(e) => self.sign_in.message = Some(e.to_string()),
+            },
+            Action::SignOut => {
+                if let Some(s) = self.session.take() {
+                    if let Err(e) = self.desk.sign_out(&s, false) {
+                        self.session = Some(s);
+                        return self.error(e);
+                    }
+                }
+                self.reset_to_sign_in(Some("Signed out.".into()));
+            }
+            Action::Search(query) => {
+                let list = if self.view == ScreenId::TargetLookup { &mut self.target } else { &mut self.lookup };
+                match self.desk.lookup(&query, RESULT_LIMIT) {
+                    Ok(results) => list.set_results(results),
+                    Err(e) => self.error(e),
+                }
+            }
+            Action::OpenCard(id) => {
+                let Some(session) = self.session.clone() else { return };
+                match self.desk.open_card(&session, &id) {
+                    Ok(card) => {
+                        self.card = Some(Card::new(card));
+                        self.view = ScreenId::Card;
+                    }
+                    Err(e) => self.error(e),
+                }
+            }
+            Action::StartPinEntry => {
+                if let Some((_, name)) = self.caller() {
+                    self.pin = Some(PinEntry::new(name));
+                    self.view = ScreenId::PinEntry;
+                }
+            }
+            Action::SubmitPin(pin) => self.pending = Some(Action::SubmitPin(pin)),
+            Action::ChooseTarget => {
+                if let Some((_, name)) = self.caller() {
+                    self.target = Lookup::new(ScreenId::TargetLookup);
+                    self.target.caller_name = Some(name);
+                    self.view = ScreenId::TargetLookup;
+                }
+            }
+            Action::Decide(request) => self.decide(request),
+            Action::StartUnlock => {
+                if let Some((_, name)) = self.caller() {
+                    self.unlock = Some(Unlock::new(name));
+                    self.view = ScreenId::Unlock;
+                }
+            }
+            Action::SubmitUnlock(note) => self.submit_unlock(&note),
+            Action::Back => {
+                self.view = match self.view {
+                    ScreenId::Card => ScreenId::Lookup,
+                    ScreenId::PinEntry | ScreenId::TargetLookup | ScreenId::Verdict | ScreenId::Unlock => {
+                        self.pin = None;
+                        ScreenId::Card
+                    }
+                    other => other,
+                };
+            }
+            Action::NewCall => {
+                self.card = None;
+                self.pin = None;
+                self.verdict = None;
+                self.unlock = None;
+                self.lookup = Lookup::new(ScreenId::Lookup);
+                self.view = ScreenId::Lookup;
+            }
+        }
+    }
+
+    fn check_pin(&mut self, pin: &crate::desk::Pin) {
+        let (Some(session), Some((id, _))) = (self.session.clone(), self.caller()) else { return };
+        let result = self.desk.check_pin(&session, &id, pin);
+        if let Some(p) = self.pin.as_mut() {
+            p.checking = false;
+        }
+        match result {
+            Ok(outcome) => {
+                let refreshed = self.desk.account(&id);
+                if let Some(card) = self.card.as_mut() {
+                    card.last_check = Some(outcome);
+                    if let Ok(Some(account)) = refreshed {
+                        card.card.account = account;
+                    }
+                }
+                self.pin = None;
+                self.view = ScreenId::Card;
+                match outcome {
+                    PinCheck::Matched => self.info("Support PIN matched. Ask what they need: a own account, o on behalf of, u unlock."),
+                    PinCheck::Rejected { attempts_left } => self.status = Some(Status {
+                        text: format!("Support PIN did not match. {attempts_left} attempt(s) left."),
+                        error: true,
+                    }),
+                    PinCheck::Locked => self.status = Some(Status {
+                        text: "Support PIN is locked. The holder must generate a new one in their settings.".into(),
+                        error: true,
+                    }),
+                }
+            }
+            Err(e) => self.error(e),
+        }
+    }
+
+    fn decide(&mut self, request: Request) {
+        let (Some(session), Some((caller, caller_name))) = (self.session.clone(), self.caller()) else { return };
+        let description = match &request {
+            Request::OwnAccount => "Own account".to_string(),
+            Request::Unlock => "Account unlock".to_string(),
+            Request::OnBehalfOf(target) => {
+                let name = self
+                    .target
+                    .results
+                    .iter()
+                    .find(|a| &a.id == target)
+                    .map(|a| format!("{} ({}, {})", a.name, a.id, a.role.label()))
+                    .unwrap_or_else(|| target.to_string());
+                format!("On behalf of {name}")
+            }
+        };
+        match self.desk.decide(&session, &caller, &request) {
+            Ok(shown) => {
+                self.verdict = Some(VerdictView { shown, request: description, caller_name, outcome: None });
+                self.view = ScreenId::Verdict;
+            }
+            Err(e) => self.error(e),
+        }
+    }
+
+    fn submit_unlock(&mut self, note: &str) {
+        let (Some(session), Some((caller, caller_name))) = (self.session.clone(), self.caller()) else { return };
+        match self.desk.unlock(&session, &caller, note) {
+            Ok(result) => {
+                let outcome = if result.unlocked {
+                    Some("Unlocked. The caller can sign in again.".to_string())
+                } else if result.verdict.decision.verdict == crate::desk::Verdict::Assist {
+                    Some("Was not locked; nothing changed.".to_string())
+                } else {
+                    None
+                };
+                if let (Some(card), Ok(Some(account))) = (self.card.as_mut(), self.desk.account(&caller)) {
+                    card.card.account = account;
+                }
+                self.unlock = None;
+                self.verdict = Some(VerdictView { shown: result.verdict, request: "Account unlock".into(), caller_name, outcome });
+                self.view = ScreenId::Verdict;
+            }
+            Err(DeskError::Invalid(why)) => {
+                if let Some(u) = self.unlock.as_mut() {
+                    u.set_message(why);
+                }
+            }
+            Err(e) => self.error(e),
+        }
+    }
+
+    /// Draws the whole screen. Drawing never changes state and never touches the database.
+    pub fn render(&self, f: &mut Frame<'_>) {
+        let area = f.area();
+        if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+            let msg = format!("window too small (need {MIN_WIDTH}x{MIN_HEIGHT})");
+            let lines: Vec<Line> = msg
+                .split(' ')
+                .fold(vec![String::new()], |mut acc, word| {
+                    let last = acc.len() - 1;
+                    if !acc[last].is_empty() && acc[last].len() + 1 + word.len() > area.width as usize {
+                        acc.push(word.to_string());
+                    } else {
+                        if !acc[last].is_empty() {
+                            acc[last].push(' ');
+                        }
+                        acc[last].push_str(word);
+                    }
+                    acc
+                })
+                .into_iter()
+                .map(|l| Line::raw(fit(&l, area.width as usize)))
+                .collect();
+            f.render_widget(Paragraph::new(lines), area);
+            return;
+        }
+        let [header, body, status, foot] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Min(1),
+            Constraint::Length(1),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        let who = match &self.session {
+            Some(s) => format!("{} ({}) ", s.display_name, s.role.as_str()),
+            None => "not signed in ".to_string(),
+        };
+        let title = format!(" support-desk · {}", self.view.title());
+        let pad = (area.width as usize).saturating_sub(title.chars().count() + who.chars().count());
+        f.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled(title, self.theme.title()),
+                Span::raw(" ".repeat(pad)),
+                Span::styled(fit(&who, area.width as usize / 2), self.theme.dim()),
+            ])),
+            header,
+        );
+        match self.view {
+            ScreenId::SignIn => self.sign_in.render(f, body, self.theme),
+            ScreenId::Lookup => self.lookup.render(f, body, self.theme),
+            ScreenId::TargetLookup => self.target.render(f, body, self.theme),
+            ScreenId::Card => {
+                if let Some(c) = &self.card {
+                    c.render(f, body, self.theme);
+                }
+            }
+            ScreenId::PinEntry => {
+                if let Some(p) = &self.pin {
+                    p.render(f, body, self.theme);
+                }
+            }
+            ScreenId::Verdict => {
+                if let Some(v) = &self.verdict {
+                    v.render(f, body, self.theme);
+                }
+            }
+            ScreenId::Unlock => {
+                if let Some(u) = &self.unlock {
+                    u.render(f, body, self.theme);
+                }
+            }
+        }
+        if let Some(s) = &self.status {
+            let style = if s.error { self.theme.error() } else { self.theme.good() };
+            f.render_widget(Paragraph::new(Line::styled(fit(&format!(" {}", s.text), area.width as usize), style)), status);
+        }
+        f.render_widget(Paragraph::new(footer(self.view, self.theme)), foot);
+        if self.help {
+            self.render_help(f, body);
+        }
+    }
+
+    fn render_help(&self, f: &mut Frame<'_>, area: Rect) {
+        let rows: Vec<_> = bindings(self.view).iter().chain(GLOBAL).collect();
+        let key_w = rows.iter().map(|b| keys_label(b).chars().count()).max().unwrap_or(4);
+        let w = area.width.saturating_sub(4).min(90);
+        let h = (rows.len() as u16 + 4).min(area.height);
+        let popup = Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h };
+        let mut lines = vec![Line::raw("")];
+        for b in rows {
+            lines.push(Line::from(vec![
+                Span::styled(format!(" {:<key_w$}  ", keys_label(b)), self.theme.key()),
+                Span::raw(fit(b.desc, (w as usize).saturating_sub(key_w + 5))),
+            ]));
+        }
+        f.render_widget(Clear, popup);
+        let block = Block::bordered().title(Span::styled(format!(" Keys: {} (Esc closes) ", self.view.title()), self.theme.title()));
+        f.render_widget(Paragraph::new(lines).block(block), popup);
+    }
+}

@@ -1,0 +1,241 @@
+//! One key table per screen. The same table drives key handling, the footer hints, the `?` help
+//! overlay and the README's key tables, so they cannot disagree.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// A key as the desk understands it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Key {
+    Char(char),
+    Ctrl(char),
+    Enter,
+    Esc,
+    Tab,
+    BackTab,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Backspace,
+    F(u8),
+}
+
+impl Key {
+    /// The desk's key for a terminal key event (`None` for keys the desk ignores).
+    pub fn from_event(ev: &KeyEvent) -> Option<Key> {
+        let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+        Some(match ev.code {
+            KeyCode::Char(c) if ctrl => Key::Ctrl(c.to_ascii_lowercase()),
+            KeyCode::Char(c) => Key::Char(c),
+            KeyCode::Enter => Key::Enter,
+            KeyCode::Esc => Key::Esc,
+            KeyCode::Tab => Key::Tab,
+            KeyCode::BackTab => Key::BackTab,
+            KeyCode::Up => Key::Up,
+            KeyCode::Down => Key::Down,
+            KeyCode::PageUp => Key::PageUp,
+            KeyCode::PageDown => Key::PageDown,
+            KeyCode::Backspace => Key::Backspace,
+            KeyCode::F(n) => Key::F(n),
+            _ => return None,
+        })
+    }
+
+    /// How the key is written in hints and help.
+    pub fn label(self) -> String {
+        match self {
+            Key::Char(' ') => "Space".into(),
+            Key::Char(c) => c.to_string(),
+            Key::Ctrl(c) => format!("Ctrl-{}", c.to_ascii_uppercase()),
+            Key::Enter => "Enter".into(),
+            Key::Esc => "Esc".into(),
+            Key::Tab => "Tab".into(),
+            Key::BackTab => "Shift-Tab".into(),
+            Key::Up => "↑".into(),
+            Key::Down => "↓".into(),
+            Key::PageUp => "PgUp".into(),
+            Key::PageDown => "PgDn".into(),
+            Key::Backspace => "Backspace".into(),
+            Key::F(n) => format!("F{n}"),
+        }
+    }
+}
+
+/// What a key asks for, before a screen adds the details that make it an action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cmd {
+    Quit,
+    Help,
+    Back,
+    NextField,
+    PrevField,
+    Submit,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Erase,
+    ClearField,
+    CheckPin,
+    OwnAccount,
+    OnBehalf,
+    Unlock,
+    NewCall,
+    SignOut,
+}
+
+/// One row of a key table.
+#[derive(Clone, Copy, Debug)]
+pub struct Binding {
+    pub keys: &'static [Key],
+    pub cmd: Cmd,
+    /// Short words for the footer.
+    pub hint: &'static str,
+    /// A sentence for the help overlay and the README.
+    pub desc: &'static str,
+    /// Shown in the footer (all rows are shown in help).
+    pub footer: bool,
+}
+
+const fn b(keys: &'static [Key], cmd: Cmd, hint: &'static str, desc: &'static str, footer: bool) -> Binding {
+    Binding { keys, cmd, hint, desc, footer }
+}
+
+/// The screens, each with its own key table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScreenId {
+    SignIn,
+    Lookup,
+    TargetLookup,
+    Card,
+    PinEntry,
+    Verdict,
+    Unlock,
+}
+
+impl ScreenId {
+    /// Every screen, in the order a call visits them.
+    pub const ALL: &'static [ScreenId] = &[
+        ScreenId::SignIn,
+        ScreenId::Lookup,
+        ScreenId::Card,
+        ScreenId::PinEntry,
+        ScreenId::TargetLookup,
+        ScreenId::Verdict,
+        ScreenId::Unlock,
+    ];
+
+    /// The screen's title.
+    pub fn title(self) -> &'static str {
+        match self {
+            ScreenId::SignIn => "Sign in",
+            ScreenId::Lookup => "Find the caller",
+            ScreenId::TargetLookup => "On behalf of whom?",
+            ScreenId::Card => "Caller card",
+            ScreenId::PinEntry => "Check the Support PIN",
+            ScreenId::Verdict => "Verdict",
+            ScreenId::Unlock => "Account unlock",
+        }
+    }
+}
+
+/// Keys that work on every screen.
+pub const GLOBAL: &[Binding] = &[
+    b(&[Key::F(1), Key::Char('?')], Cmd::Help, "help", "Show or hide this key help (in free-text fields only F1)", true),
+    b(&[Key::Ctrl('c')], Cmd::Quit, "quit", "Quit cleanly from anywhere (signs you out)", true),
+];
+
+const SIGN_IN: &[Binding] = &[
+    b(&[Key::Tab, Key::Down], Cmd::NextField, "next field", "Move from username to passphrase", true),
+    b(&[Key::BackTab, Key::Up], Cmd::PrevField, "previous field", "Move back to the username", false),
+    b(&[Key::Enter], Cmd::Submit, "sign in", "On the username: move to the passphrase; on the passphrase: sign in", true),
+    b(&[Key::Backspace], Cmd::Erase, "erase", "Erase the last character", false),
+];
+
+const LOOKUP: &[Binding] = &[
+    b(&[Key::Up, Key::Down], Cmd::Down, "move", "Move through the results (↑ up, ↓ down)", true),
+    b(&[Key::PageUp, Key::PageDown], Cmd::PageDown, "page", "Move a page through the results", false),
+    b(&[Key::Enter], Cmd::Submit, "open card", "Open the selected caller's card (audited)", true),
+    b(&[Key::Esc], Cmd::ClearField, "clear", "Clear the search", true),
+    b(&[Key::Backspace], Cmd::Erase, "erase", "Erase the last character", false),
+    b(&[Key::Ctrl('o')], Cmd::SignOut, "sign out", "Sign out", true),
+];
+
+const TARGET_LOOKUP: &[Binding] = &[
+    b(&[Key::Up, Key::Down], Cmd::Down, "move", "Move through the results (↑ up, ↓ down)", true),
+    b(&[Key::PageUp, Key::PageDown], Cmd::PageDown, "page", "Move a page through the results", false),
+    b(&[Key::Enter], Cmd::Submit, "verdict", "Choose the selected account as the target and show the verdict", true),
+    b(&[Key::Esc], Cmd::Back, "back", "Back to the caller card", true),
+    b(&[Key::Backspace], Cmd::Erase, "erase", "Erase the last character", false),
+];
+
+const CARD: &[Binding] = &[
+    b(&[Key::Char('p')], Cmd::CheckPin, "check PIN", "Check the Support PIN the caller reads out", true),
+    b(&[Key::Char('a')], Cmd::OwnAccount, "own account", "Verdict for help with the caller's own account", true),
+    b(&[Key::Char('o')], Cmd::OnBehalf, "on behalf of", "Verdict for help with someone else's account (pick the target)", true),
+    b(&[Key::Char('u')], Cmd::Unlock, "unlock", "Unlock the caller's own account (no PIN; note how they were identified)", true),
+    b(&[Key::Char('n')], Cmd::NewCall, "new call", "End this call and find the next caller", true),
+    b(&[Key::Esc], Cmd::Back, "back", "Back to the search results", true),
+];
+
+const PIN_ENTRY: &[Binding] = &[
+    b(&[Key::Enter], Cmd::Submit, "check", "Check the PIN (once all four digits are in)", true),
+    b(&[Key::Backspace], Cmd::Erase, "erase", "Erase the last digit", true),
+    b(&[Key::Esc], Cmd::Back, "back", "Back to the caller card (digits are discarded)", true),
+];
+
+const VERDICT: &[Binding] = &[
+    b(&[Key::Esc, Key::Enter], Cmd::Back, "back", "Back to the caller card", true),
+    b(&[Key::Char('n')], Cmd::NewCall, "new call", "End this call and find the next caller", true),
+];
+
+const UNLOCK: &[Binding] = &[
+    b(&[Key::Enter], Cmd::Submit, "unlock", "Record how the caller was identified and unlock", true),
+    b(&[Key::Backspace], Cmd::Erase, "erase", "Erase the last character", false),
+    b(&[Key::Esc], Cmd::Back, "back", "Back to the caller card (nothing is recorded)", true),
+];
+
+/// The key table of a screen (without the global keys).
+pub fn bindings(screen: ScreenId) -> &'static [Binding] {
+    match screen {
+        ScreenId::SignIn => SIGN_IN,
+        ScreenId::Lookup => LOOKUP,
+        ScreenId::TargetLookup => TARGET_LOOKUP,
+        ScreenId::Card => CARD,
+        ScreenId::PinEntry => PIN_ENTRY,
+        ScreenId::Verdict => VERDICT,
+        ScreenId::Unlock => UNLOCK,
+    }
+}
+
+/// The command a key means on a screen. Arrow and page keys keep their direction.
+pub fn command(screen: ScreenId, key: Key) -> Option<Cmd> {
+    let cmd = bindings(screen).iter().chain(GLOBAL).find(|b| b.keys.contains(&key))?.cmd;
+    Some(match (cmd, key) {
+        (Cmd::Down, Key::Up) => Cmd::Up,
+        (Cmd::PageDown, Key::PageUp) => Cmd::PageUp,
+        _ => cmd,
+    })
+}
+
+/// The keys of a binding, written for people: "↑/↓", "F1/?".
+pub fn keys_label(binding: &Binding) -> String {
+    binding.keys.iter().map(|k| k.label()).collect::<Vec<_>>().join("/")
+}
+
+/// The README's key tables, generated from the tables above.
+pub fn markdown() -> String {
+    let mut out = String::new();
+    for &screen in ScreenId::ALL {
+        out.push_str(&format!("**{}**\n\n| Key | Does |\n|---|---|\n", screen.title()));
+        for binding in bindings(screen) {
+            out.push_str(&format!("| {} | {} |\n", keys_label(binding), binding.desc));
+        }
+        out.push('\n');
+    }
+    out.push_str("**Every screen**\n\n| Key | Does |\n|---|---|\n");
+    for binding in GLOBAL {
+        out.push_str(&format!("| {} | {} |\n", keys_label(binding), binding.desc));
+    }
+    out
+}

@@ -1,0 +1,143 @@
+//! Finding an account as the rep types: for the caller, or for the account the caller asks about.
+
+use crate::desk::{AccountSummary, Role};
+use crate::tui::action::Action;
+use crate::tui::keymap::{Cmd, Key, ScreenId, command};
+use crate::tui::theme::Theme;
+use crate::tui::widgets::text::{fit, one_line, pop_grapheme, tail, width};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Position, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
+
+/// How many results a lookup shows.
+pub const RESULT_LIMIT: usize = 50;
+
+/// A search box with its results.
+#[derive(Debug)]
+pub struct Lookup {
+    pub screen: ScreenId,
+    pub query: String,
+    pub results: Vec<AccountSummary>,
+    pub selected: usize,
+    /// For the target lookup: who is asking.
+    pub caller_name: Option<String>,
+}
+
+impl Lookup {
+    pub fn new(screen: ScreenId) -> Lookup {
+        Lookup { screen, query: String::new(), results: Vec::new(), selected: 0, caller_name: None }
+    }
+
+    /// Replaces the results (after a search) and keeps the selection in range.
+    pub fn set_results(&mut self, results: Vec<AccountSummary>) {
+        self.results = results;
+        self.selected = 0;
+    }
+
+    pub fn paste(&mut self, text: &str) -> Option<Action> {
+        self.query.push_str(&one_line(text));
+        Some(Action::Search(self.query.clone()))
+    }
+
+    pub fn handle_key(&mut self, key: Key) -> Option<Action> {
+        if let Key::Char(c) = key {
+            self.query.push(c);
+            return Some(Action::Search(self.query.clone()));
+        }
+        let last = self.results.len().saturating_sub(1);
+        match command(self.screen, key)? {
+            Cmd::Up => self.selected = self.selected.saturating_sub(1),
+            Cmd::Down => self.selected = (self.selected + 1).min(last),
+            Cmd::PageUp => self.selected = self.selected.saturating_sub(10),
+            Cmd::PageDown => self.selected = (self.selected + 10).min(last),
+            Cmd::Erase => {
+                pop_grapheme(&mut self.query);
+                return Some(Action::Search(self.query.clone()));
+            }
+            Cmd::ClearField => {
+                self.query.clear();
+                return Some(Action::Search(String::new()));
+            }
+            Cmd::Submit => {
+                let chosen = self.results.get(self.selected)?;
+                return Some(match self.screen {
+                    ScreenId::TargetLookup => Action::Decide(crate::desk::Request::OnBehalfOf(chosen.id.clone())),
+                    _ => Action::OpenCard(chosen.id.clone()),
+                });
+            }
+            Cmd::Back => return Some(Action::Back),
+            Cmd::SignOut => return Some(Action::SignOut),
+            _ => {}
+        }
+        None
+    }
+
+    pub fn render(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
+        let [intro, input, table] =
+            Layout::vertical([Constraint::Length(1), Constraint::Length(3), Constraint::Min(1)]).areas(area);
+        let intro_text = match &self.caller_name {
+            Some(name) => format!("Caller: {}. Which account do they ask about?", fit(name, 40)),
+            None => "Type a name, email, phone, account id or practice.".to_string(),
+        };
+        f.render_widget(Paragraph::new(Line::styled(fit(&intro_text, area.width as usize), theme.dim())), intro);
+        let block = Block::bordered().border_style(theme.focus()).title(" Search ");
+        let inner = block.inner(input);
+        let shown = tail(&self.query, inner.width.saturating_sub(1) as usize);
+        f.render_widget(Paragraph::new(shown.clone()).block(block), input);
+        f.set_cursor_position(Position { x: inner.x + width(&shown) as u16, y: inner.y });
+
+        if self.results.is_empty() {
+            let msg = if self.query.trim().is_empty() {
+                String::new()
+            } else {
+                format!("No account matches “{}”.", fit(&self.query, 40))
+            };
+            f.render_widget(Paragraph::new(Line::styled(msg, theme.dim())), table);
+            return;
+        }
+        let total = table.width as usize;
+        let role_w = 8;
+        let status_w = 14;
+        let id_w = 10;
+        let rest = total.saturating_sub(role_w + status_w + id_w + 4);
+        let name_w = rest * 55 / 100;
+        let practice_w = rest - name_w;
+        let header = Row::new(["Name", "Id", "Role", "Practice", "Status"]).style(theme.title());
+        let rows = self.results.iter().enumerate().map(|(i, a)| {
+            let status = if !a.active {
+                "inactive"
+            } else if a.account_locked {
+                "account locked"
+            } else if a.pin_locked {
+                "PIN locked"
+            } else {
+                "active"
+            };
+            let role = match a.role {
+                Role::Provider => "Provider",
+                Role::Staff => "Staff",
+            };
+            let row = Row::new([
+                Cell::from(fit(&a.name, name_w)),
+                Cell::from(fit(a.id.as_str(), id_w)),
+                Cell::from(role),
+                Cell::from(fit(&a.practice, practice_w)),
+                Cell::from(status),
+            ]);
+            if i == self.selected { row.style(theme.selected()) } else { row }
+        });
+        let widths = [
+            Constraint::Length(name_w as u16),
+            Constraint::Length(id_w as u16),
+            Constraint::Length(role_w as u16),
+            Constraint::Length(practice_w as u16),
+            Constraint::Length(status_w as u16),
+        ];
+        // Keep the selected row in view without mutating state: skip rows above it.
+        let visible = table.height.saturating_sub(1) as usize;
+        let skip = (self.selected + 1).saturating_sub(visible.max(1));
+        let rows: Vec<Row> = rows.skip(skip).collect();
+        f.render_widget(Table::new(rows, widths).header(header).column_spacing(1), table);
+    }
+}

@@ -1,0 +1,97 @@
+//! Display-width-aware text for cells and lines: hazards escaped, wide glyphs and combining marks
+//! measured per grapheme, truncation that never cuts a glyph in half.
+
+use crate::desk::text::escape_hazards;
+use unicode_segmentation::UnicodeSegmentation;
+use unicode_width::UnicodeWidthStr;
+
+/// Columns `text` takes on screen.
+pub fn width(text: &str) -> usize {
+    text.graphemes(true).map(UnicodeWidthStr::width).sum()
+}
+
+/// `text` made safe to draw (control and bidi-override characters escaped) and cut to at most
+/// `max` columns, ending in `…` when cut.
+pub fn fit(text: &str, max: usize) -> String {
+    let safe = escape_hazards(text);
+    if width(&safe) <= max {
+        return safe;
+    }
+    if max == 0 {
+        return String::new();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for g in safe.graphemes(true) {
+        let w = UnicodeWidthStr::width(g);
+        if used + w > max - 1 {
+            break;
+        }
+        out.push_str(g);
+        used += w;
+    }
+    out.push('…');
+    out
+}
+
+/// The last `max` columns of `text` (for an input field narrower than what was typed), so the
+/// cursor end stays visible.
+pub fn tail(text: &str, max: usize) -> String {
+    let safe = escape_hazards(text);
+    let graphemes: Vec<&str> = safe.graphemes(true).collect();
+    let mut used = 0;
+    let mut start = graphemes.len();
+    while start > 0 {
+        let w = UnicodeWidthStr::width(graphemes[start - 1]);
+        if used + w > max {
+            break;
+        }
+        used += w;
+        start -= 1;
+    }
+    graphemes[start..].concat()
+}
+
+/// Removes the last grapheme (what Backspace erases: "é" typed decomposed goes in one press).
+pub fn pop_grapheme(text: &mut String) {
+    if let Some((i, _)) = text.grapheme_indices(true).next_back() {
+        text.truncate(i);
+    }
+}
+
+/// Pasted or typed text for a one-line field: control characters and line breaks become spaces.
+pub fn one_line(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wide_glyphs_are_never_cut_in_half() {
+        assert_eq!(width("山田 花子"), 9);
+        assert_eq!(fit("山田 花子", 4), "山…");
+        assert_eq!(fit("山田 花子", 5), "山田…");
+        assert_eq!(width(&fit("Ana 🌻 Prueba", 6)), 6);
+        assert_eq!(fit("Carla", 10), "Carla");
+        assert_eq!(fit("Carla", 0), "");
+    }
+
+    #[test]
+    fn decomposed_marks_count_once_and_erase_together() {
+        let mut s = "Jose\u{301}".to_string();
+        assert_eq!(width(&s), 4);
+        pop_grapheme(&mut s);
+        assert_eq!(s, "Jos");
+    }
+
+    #[test]
+    fn bidi_override_is_escaped_before_measuring() {
+        let shown = fit("Evil\u{202E}NAME 4321", 40);
+        assert!(!shown.contains('\u{202E}'));
+        assert!(shown.contains("\\u{202E}"));
+        assert_eq!(tail("abcdef", 3), "def");
+        assert_eq!(one_line("a\nb\tc"), "a b c");
+    }
+}
