@@ -355,7 +355,7 @@ impl App {
                 self.pin = None;
                 self.view = ScreenId::Card;
                 match outcome {
-                    PinCheck::Matched => self.info("Support PIN matched. Ask what they need: a own account, o on behalf of, u unlock."),
+                    PinCheck::Matched => self.info("Support PIN matched. Next: a own account, o on behalf of, u unlock."),
                     PinCheck::Rejected { attempts_left } => self.status = Some(Status {
                         text: format!("Support PIN did not match. {attempts_left} attempt(s) left."),
                         error: true,
@@ -447,11 +447,12 @@ impl App {
             f.render_widget(Paragraph::new(lines), area);
             return;
         }
+        let hints = footer(self.view, self.theme, area.width);
         let [header, body, status, foot] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Min(1),
             Constraint::Length(1),
-            Constraint::Length(1),
+            Constraint::Length(hints.len() as u16),
         ])
         .areas(area);
         let who = match &self.session {
@@ -497,7 +498,7 @@ impl App {
             let style = if s.error { self.theme.error() } else { self.theme.good() };
             f.render_widget(Paragraph::new(Line::styled(fit(&format!(" {}", s.text), area.width as usize), style)), status);
         }
-        f.render_widget(Paragraph::new(footer(self.view, self.theme)), foot);
+        f.render_widget(Paragraph::new(hints), foot);
         if self.help {
             self.render_help(f, body);
         }

@@ -76,20 +76,22 @@ impl Card {
         } else {
             row("Account", "active, not locked".into(), plain)
         });
-        let pin_status = if !a.has_pin {
-            ("no Support PIN set (the holder makes one in their settings)".to_string(), theme.warn())
+        if !a.has_pin {
+            lines.push(row("Support PIN", "none set (the holder makes one in their settings)".into(), theme.warn()));
         } else if a.pin_locked {
-            ("LOCKED after repeated failures (the holder makes a new one, or a lead clears it)".into(), theme.error())
+            lines.push(row("Support PIN", "LOCKED after repeated failures (holder makes a new one, or a lead clears it)".into(), theme.error()));
         } else {
-            let validated = a
-                .pin_validated_at
-                .as_deref()
-                .and_then(crate::desk::clock::from_db)
-                .map(|t| t.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M").to_string())
-                .unwrap_or_else(|| "never".into());
-            (format!("set; last validated {validated}; consecutive failures {}", a.pin_failures), plain)
-        };
-        lines.push(row("Support PIN", pin_status.0, pin_status.1));
+            lines.push(row("Support PIN", "set, not locked".into(), plain));
+        }
+        let validated = a
+            .pin_validated_at
+            .as_deref()
+            .and_then(crate::desk::clock::from_db)
+            .map(|t| t.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_else(|| "never".into());
+        lines.push(row("PIN validated", validated, plain));
+        let failures_style = if a.pin_failures > 0 { theme.warn() } else { plain };
+        lines.push(row("Failures in a row", a.pin_failures.to_string(), failures_style));
         lines.push(Line::raw(""));
         if let Some(check) = &self.last_check {
             let (text, style) = match check {
@@ -99,11 +101,11 @@ impl Card {
                 }
                 PinCheck::Locked => ("✖ Support PIN is locked: no check can match until the holder makes a new one".to_string(), theme.error()),
             };
-            lines.push(Line::styled(format!(" {}", fit(&text, (area.width as usize).saturating_sub(4))), style));
+            lines.push(Line::styled(format!(" {text}"), style));
         } else {
             lines.push(Line::styled(" Support PIN not checked on this call yet (p).", theme.dim()));
         }
         let block = Block::bordered().title(Span::styled(" Caller ", theme.title()));
-        f.render_widget(Paragraph::new(lines).block(block), area);
+        f.render_widget(Paragraph::new(lines).block(block).wrap(ratatui::widgets::Wrap { trim: false }), area);
     }
 }

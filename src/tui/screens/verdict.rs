@@ -56,21 +56,31 @@ impl VerdictView {
         }
         let block = Block::bordered().border_style(style);
         f.render_widget(Paragraph::new(banner_lines).style(style).block(block), banner);
-        let mut lines = vec![
-            Line::raw(""),
-            Line::from(vec![Span::styled(" Rule       ", theme.dim()), Span::raw(self.shown.policy_row.clone())]),
-            Line::raw(""),
-            Line::from(vec![Span::styled(" Next step  ", theme.dim()), Span::styled(format!("“{}”", self.shown.next_step), theme.title())]),
+        let mut rows: Vec<(&str, String, ratatui::style::Style)> = vec![
+            ("Rule", self.shown.policy_row.clone(), ratatui::style::Style::new()),
+            ("Next step", format!("“{}”", self.shown.next_step), theme.title()),
         ];
         if let Some(outcome) = &self.outcome {
-            lines.push(Line::raw(""));
-            lines.push(Line::from(vec![Span::styled(" Account    ", theme.dim()), Span::styled(outcome.clone(), theme.good())]));
+            rows.push(("Account", outcome.clone(), theme.good()));
         }
-        lines.push(Line::raw(""));
-        lines.push(Line::styled(
-            format!(" Recorded as audit event #{} under policy version {}.", self.shown.audit_seq, self.shown.policy_version),
+        rows.push((
+            "Recorded",
+            format!("audit event #{} under policy version {}", self.shown.audit_seq, self.shown.policy_version),
             theme.dim(),
         ));
-        f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
+        let label_w = 12u16;
+        let text_w = body.width.saturating_sub(label_w).max(1);
+        let mut y = body.y + 1;
+        for (label, text, style) in rows {
+            let para = Paragraph::new(Line::styled(text, style)).wrap(Wrap { trim: true });
+            let height = (para.line_count(text_w) as u16).max(1);
+            if y >= body.bottom() {
+                break;
+            }
+            let h = height.min(body.bottom() - y);
+            f.render_widget(Paragraph::new(Line::styled(format!(" {label}"), theme.dim())), Rect { x: body.x, y, width: label_w.min(body.width), height: 1 });
+            f.render_widget(para, Rect { x: body.x + label_w.min(body.width), y, width: text_w, height: h });
+            y += h + 1;
+        }
     }
 }

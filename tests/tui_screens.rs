@@ -1,0 +1,279 @@
+//! Screens driven by key events and drawn into ratatui's TestBackend.
+
+mod tui_support;
+
+use ratatui::style::Color;
+use support_desk::tui::keymap::{Key, ScreenId};
+use support_desk::tui::theme::Theme;
+use tui_support::Harness;
+
+const COLOR: Theme = Theme { color: true };
+
+#[test]
+fn sign_in_masks_the_passphrase_and_answers_alike_for_unknown_user_and_wrong_passphrase() {
+    let mut h = Harness::new(80, 24, COLOR);
+    h.type_text("rita");
+    h.press(Key::Tab);
+    h.type_text("wrong-pass?word");
+    assert!(h.screen().contains("•••••••••••••••"), "{}", h.screen());
+    assert!(!h.screen().contains("wrong-pass"), "the passphrase is never drawn");
+    h.press(Key::Enter);
+    let wrong = h.screen();
+    assert!(wrong.contains("Sign-in failed: wrong username or passphrase"), "{wrong}");
+    assert_eq!(h.app.view(), ScreenId::SignIn);
+
+    let mut h2 = Harness::new(80, 24, COLOR);
+    h2.sign_in("nobody", "whatever-passphrase");
+    let unknown = h2.screen();
+    let msg = |s: &str| s.lines().find(|l| l.contains("Sign-in failed")).map(str::trim).map(String::from);
+    assert_eq!(msg(&wrong), msg(&unknown), "same words for unknown user and wrong passphrase");
+}
+
+#[test]
+fn enter_on_username_moves_to_passphrase_then_signs_in() {
+    let mut h = Harness::new(80, 24, COLOR);
+    h.type_text("rita");
+    h.press(Key::Enter);
+    h.type_text("rita-demo-pass");
+    h.press(Key::Enter);
+    assert_eq!(h.app.view(), ScreenId::Lookup);
+    assert!(h.screen().contains("Rita Alvarez (rep)"), "{}", h.screen());
+}
+
+#[test]
+fn whole_call_carla_matches_then_asks_on_behalf_of_her_provider() {
+    let mut h = Harness::new(100, 30, COLOR);
+    h.sign_in("rita", "rita-demo-pass");
+    let start = h.head_seq();
+    h.type_text("carla");
+    let s = h.screen();
+    let row = s.lines().find(|l| l.contains("Carla Mendes")).unwrap_or_else(|| panic!("no Carla row:\n{s}"));
+    assert!(row.contains("Staff") && row.contains("Harbor Family Medicine") && row.contains("active"), "{row}");
+
+    h.press(Key::Enter);
+    assert_eq!(h.app.view(), ScreenId::Card);
+    let card = h.screen();
+    assert!(card.contains("Primary provider") && card.contains("Dr. Ada Okafor (P-1001)"), "{card}");
+    assert!(card.contains("Support PIN not checked on this call yet"), "{card}");
+
+    h.press(Key::Char('p'));
+    assert_eq!(h.app.view(), ScreenId::PinEntry);
+    h.type_text("3356");
+    let cells = h.screen();
+    assert_eq!(cells.matches('●').count(), 4, "{cells}");
+    assert!(!cells.contains("3356"), "the PIN is never drawn");
+    h.press_only(Key::Enter);
+    assert!(h.screen().contains("checking..."), "{}", h.screen());
+    h.app.run_pending();
+    h.draw();
+    let after = h.screen();
+    assert_eq!(h.app.view(), ScreenId::Card);
+    assert!(after.contains("Support PIN matched"), "{after}");
+
+    h.press(Key::Char('o'));
+    assert_eq!(h.app.view(), ScreenId::TargetLookup);
+    assert!(h.screen().contains("Caller: Carla Mendes"), "{}", h.screen());
+    h.type_text("Okafor");
+    h.press(Key::Enter);
+    assert_eq!(h.app.view(), ScreenId::Verdict);
+    let verdict = h.screen();
+    assert!(verdict.contains("⚠  PROVIDER APPROVAL NEEDED"), "{verdict}");
+    assert!(verdict.contains("Approver: Dr. Ada Okafor (P-1001)"), "{verdict}");
+    assert!(verdict.contains("Staff on behalf of Provider"), "policy row shown: {verdict}");
+    assert!(verdict.contains("Dr. Ada Okafor needs to approve this first"), "next step: {verdict}");
+
+    let events = h.events_after(start);
+    let kinds: Vec<&str> = events.iter().map(|e| e.0.as_str()).collect();
+    assert_eq!(kinds, ["account_viewed", "pin_validated", "verdict_shown"], "{events:?}");
+    assert_eq!(events[1].1.as_deref(), Some("S-2001"));
+    assert_eq!(events[2].2, "needs_approval");
+}
+
+#[test]
+fn a_verdict_before_the_pin_matched_says_verify_first() {
+    let mut h = Harness::new(80, 24, COLOR);
+    h.open_caller("dev patel");
+    h.press(Key::Char('a'));
+    let s = h.screen();
+    assert!(s.contains("»  VERIFY THE SUPPORT PIN FIRST"), "{s}");
+    assert!(s.contains("please read me the four-digit Support PIN"), "{s}");
+}
+
+#[test]
+fn pasted_pin_keeps_four_digits_and_never_submits() {
+    let mut h = Harness::new(80, 24, COLOR);
+    h.open_caller("dev patel");
+    h.press(Key::Char('p'));
+    let start = h.head_seq();
+    h.paste("00 71 99");
+    assert_eq!(h.app.view(), ScreenId::PinEntry, "paste never submits");
+    assert_eq!(h.screen().matches('●').count(), 4);
+    assert_eq!(h.head_seq(), start, "nothing was checked or recorded");
+    h.press(Key::Enter);
+    assert!(h.screen().contains("Support PIN matched"), "0071 with leading zeros matched: {}", h.screen());
+}
+
+#[test]
+fn letters_are_refused_and_enter_waits_for_four_digits() {
+    let mut h = Harness::new(80, 24, COLOR);
+    h.open_caller("dev patel");
+    h.press(Key::Char('p'));
+    h.type_text("0a");
+    assert!(h.screen().contains("Only digits 0-9"), "{}", h.screen());
+    h.press(Key::Enter);
+    assert!(h.screen().contains("Enter all four digits (1 so far)"), "{}", h.screen());
+    h.press(Key::Backspace);
+    assert_eq!(h.screen().matches('●').count(), 0);
+}
+
+#[test]
+fn wrong_pins_count_down_then_lock() {
+    let mut h = Harness::new(80, 24, COLOR);
+    h.open_caller("ben lindqvist");
+    for left in (1..=4).rev() {
+        h.press(Key::Char('p'));
+        h.type_text("1111");
+        h.press(Key::Enter);
+        assert!(h.screen().contains(&format!("did not match ({left} attempt(s) left")), "{}", h.screen());
+    }
+    h.press(Key::Char('p'));
+    h.type_text("1111");
+    h.press(Key::Enter);
+    assert!(h.screen().contains("Support PIN is locked"), "{}", h.screen());
+    // Even the right PIN is refused now.
+    h.press(Key::Char('p'));
+    h.type_text("9082");
+    h.press(Key::Enter);
+    assert!(h.screen().contains("Support PIN is locked"), "{}", h.screen());
+    assert!(h.screen().contains("LOCKED after repeated failures"), "card shows the lock: {}", h.screen());
+}
+
+#[test]
+fn unlock_needs_a_note_and_no_pin() {
+    let mut h = Harness::new(90, 24, COLOR);
+    h.open_caller("farid");
+    assert!(h.screen().contains("LOCKED (u: unlock)"), "{}", h.screen());
+    h.press(Key::Char('u'));
+    h.type_text("ok?");
+    h.press(Key::Enter);
+    assert!(h.screen().contains("say how the caller was identified"), "{}", h.screen());
+    assert!(h.screen().contains("ok?"), "? is text in the note field");
+    for _ in 0..3 {
+        h.press(Key::Backspace);
+    }
+    h.type_text("called back on the number of record");
+    let start = h.head_seq();
+    h.press(Key::Enter);
+    let s = h.screen();
+    assert!(s.contains("✔  SUPPORT CAN ASSIST"), "{s}");
+    assert!(s.contains("Unlocked. The caller can sign in again."), "{s}");
+    let kinds: Vec<String> = h.events_after(start).into_iter().map(|e| e.0).collect();
+    assert_eq!(kinds, ["verdict_shown", "account_unlocked"]);
+}
+
+#[test]
+fn help_overlay_lists_the_same_keys_as_the_footer() {
+    let mut h = Harness::new(100, 30, COLOR);
+    h.open_caller("carla");
+    let footer = h.screen().lines().last().unwrap_or_default().to_string();
+    for hint in ["p check PIN", "a own account", "o on behalf of", "u unlock", "Esc back", "Ctrl-C quit"] {
+        assert!(footer.contains(hint), "footer lacks {hint}: {footer}");
+    }
+    h.press(Key::Char('?'));
+    let help = h.screen();
+    for desc in ["Check the Support PIN the caller reads out", "Unlock the caller's own account", "Quit cleanly"] {
+        assert!(help.contains(desc), "help lacks {desc}: {help}");
+    }
+    h.press(Key::Esc);
+    assert!(!h.screen().contains("Keys: Caller card"));
+    assert_eq!(h.app.view(), ScreenId::Card, "Esc closed the help, not the card");
+}
+
+#[test]
+fn esc_walks_back_and_ctrl_c_quits_with_a_sign_out_event() {
+    let mut h = Harness::new(80, 24, COLOR);
+    h.open_caller("carla");
+    h.press(Key::Char('p'));
+    h.press(Key::Esc);
+    assert_eq!(h.app.view(), ScreenId::Card);
+    h.press(Key::Esc);
+    assert_eq!(h.app.view(), ScreenId::Lookup);
+    let start = h.head_seq();
+    h.press(Key::Ctrl('c'));
+    assert!(h.app.should_quit());
+    assert_eq!(h.events_after(start)[0].0, "signed_out");
+}
+
+#[test]
+fn tiny_windows_say_so_and_never_panic() {
+    for (w, hgt) in [(10, 3), (1, 1), (59, 24), (80, 15), (2, 40)] {
+        let mut h = Harness::new(w, hgt, COLOR);
+        h.term.backend_mut().resize(w, hgt);
+        h.draw();
+        let s = h.screen().replace('\n', " ");
+        if w >= 10 {
+            assert!(s.contains("window") && s.contains("small"), "{w}x{hgt}: {s}");
+        }
+    }
+    // Grows back: a full redraw of the real screen.
+    let mut h = Harness::new(10, 3, COLOR);
+    h.term.backend_mut().resize(80, 24);
+    h.term.resize(ratatui::layout::Rect::new(0, 0, 80, 24)).expect("resize");
+    h.draw();
+    assert!(h.screen().contains("Sign in to support-desk"), "{}", h.screen());
+}
+
+#[test]
+fn wide_and_mixed_script_names_keep_columns_aligned() {
+    let mut h = Harness::new(100, 30, COLOR);
+    h.sign_in("rita", "rita-demo-pass");
+    h.type_text("harbor");
+    let s = h.screen();
+    let cols: Vec<usize> = s
+        .lines()
+        .filter(|l| l.contains("Harbor Family Medicine") && !l.contains("Search"))
+        .map(|l| {
+            let byte = l.find("Harbor Family Medicine").unwrap_or(0);
+            unicode_width::UnicodeWidthStr::width(&l[..byte])
+        })
+        .collect();
+    assert!(cols.len() >= 5, "{s}");
+    assert!(cols.windows(2).all(|w| w[0] == w[1]), "practice column starts at one width: {cols:?}\n{s}");
+    assert!(s.contains("Wei Zhang 张伟"), "{s}");
+}
+
+#[test]
+fn verdicts_read_without_colour() {
+    let mut h = Harness::new(80, 24, Theme { color: false });
+    h.open_caller("dev patel");
+    h.press(Key::Char('a'));
+    let buf = h.term.backend().buffer().clone();
+    let colored = buf.content.iter().any(|c| c.fg != Color::Reset || c.bg != Color::Reset);
+    assert!(!colored, "NO_COLOR: no colours at all");
+    assert!(h.screen().contains("»  VERIFY THE SUPPORT PIN FIRST"));
+
+    let mut h = Harness::new(80, 24, COLOR);
+    h.open_caller("dev patel");
+    h.press(Key::Char('a'));
+    let buf = h.term.backend().buffer();
+    let banner_bg = (0..buf.area.height)
+        .flat_map(|y| (0..buf.area.width).map(move |x| (x, y)))
+        .find(|&(x, y)| buf[(x, y)].symbol() == "»")
+        .map(|p| buf[p].bg);
+    assert_eq!(banner_bg, Some(Color::Blue));
+}
+
+#[test]
+fn search_text_with_sql_and_like_characters_never_errors() {
+    let mut h = Harness::new(80, 24, COLOR);
+    h.sign_in("rita", "rita-demo-pass");
+    for q in ["%", "_", "\\", "'", "\"", "' OR 1=1 --", "🌻", "NEAR(", "*"] {
+        h.press(Key::Esc);
+        h.type_text(q);
+        let s = h.screen();
+        assert!(!s.to_lowercase().contains("error") && !s.contains("could not"), "{q}: {s}");
+    }
+    h.press(Key::Esc);
+    h.type_text("zoe");
+    assert!(h.screen().contains("Zoë Ångström"), "{}", h.screen());
+}
