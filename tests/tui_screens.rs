@@ -277,3 +277,32 @@ fn search_text_with_sql_and_like_characters_never_errors() {
     h.type_text("zoe");
     assert!(h.screen().contains("Zoë Ångström"), "{}", h.screen());
 }
+
+#[test]
+fn an_idle_rep_is_signed_out_after_the_idle_timeout() {
+    let mut h = Harness::new(80, 24, COLOR);
+    h.open_caller("carla");
+    let start = h.head_seq();
+    let now = std::time::Instant::now();
+    h.app.tick(now + std::time::Duration::from_secs(14 * 60));
+    assert_eq!(h.app.view(), ScreenId::Card, "14 minutes idle is still within the timeout");
+    h.app.tick(now + std::time::Duration::from_secs(16 * 60));
+    h.draw();
+    assert_eq!(h.app.view(), ScreenId::SignIn);
+    assert!(h.screen().contains("Signed out after 15 minutes"), "{}", h.screen());
+    assert!(!h.screen().contains("Carla"), "nothing of the call stays on screen");
+    assert_eq!(h.events_after(start)[0].0, "session_timed_out");
+}
+
+#[test]
+fn a_rep_disabled_mid_call_is_sent_back_to_sign_in() {
+    let mut h = Harness::new(80, 24, COLOR);
+    h.open_caller("carla");
+    let conn = rusqlite::Connection::open(h.db()).expect("open");
+    conn.execute("UPDATE reps SET disabled = 1 WHERE username = 'rita'", []).expect("disable");
+    h.press(Key::Char('p'));
+    h.type_text("3356");
+    h.press(Key::Enter);
+    assert_eq!(h.app.view(), ScreenId::SignIn);
+    assert!(h.screen().contains("your session has ended"), "{}", h.screen());
+}
