@@ -1,0 +1,160 @@
+//! A whole call in a real terminal: the real binary under tmux, keys typed with `send-keys`, the
+//! screen read with `capture-pane`, and the audit rows checked afterwards.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_support-desk");
+
+/// A private tmux server, killed when dropped.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(width: u16, height: u16) -> Option<Tmux> {
+        if Command::new("tmux").arg("-V").output().is_err() {
+            assert!(std::env::var_os("CI").is_none(), "tmux is required in CI (.ci/run installs it)");
+            eprintln!("tmux not installed: skipping the real-terminal test");
+            return None;
+        }
+        let socket = format!("sd-test-{}-{}", std::process::id(), width);
+        let t = Tmux { socket };
+        let ok = t
+            .cmd(&["-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", &width.to_string(), "-y", &height.to_string()])
+            .status()
+            .expect("tmux runs")
+            .success();
+        assert!(ok, "tmux new-session failed");
+        Some(t)
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new("tmux");
+        c.args(["-L", &self.socket]).args(args);
+        c
+    }
+
+    fn send(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "t"];
+        args.extend_from_slice(keys);
+        assert!(self.cmd(&args).status().expect("send-keys").success());
+    }
+
+    /// Types literal text (no key-name lookup).
+    fn type_text(&self, text: &str) {
+        assert!(self.cmd(&["send-keys", "-t", "t", "-l", text]).status().expect("send-keys").success());
+    }
+
+    fn capture(&self) -> String {
+        let out = self.cmd(&["capture-pane", "-p", "-t", "t"]).output().expect("capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Polls the screen until `text` shows (or fails after 20 s with the screen in the message).
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let screen = self.capture();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {text:?}; screen:\n{screen}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd(&["kill-server"]).status();
+    }
+}
+
+fn wait_for_file(path: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !path.exists() {
+        assert!(Instant::now() < deadline, "timed out waiting for {}", path.display());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn prepare_demo(dir: &Path) -> PathBuf {
+    let db = dir.join("desk.sqlite");
+    let out = Command::new(BIN).arg("--db").arg(&db).args(["demo", "--no-open"]).output().expect("demo runs");
+    assert!(out.status.success(), "demo --no-open failed: {}", String::from_utf8_lossy(&out.stderr));
+    db
+}
+
+#[test]
+fn rita_checks_carlas_pin_and_asks_on_behalf_of_dr_okafor() {
+    let Some(tmux) = Tmux::start(100, 30) else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = prepare_demo(dir.path());
+    let stty = dir.path().join("stty.txt");
+    let done = dir.path().join("done");
+    let line = format!(
+        "{BIN} --db '{}'; stty -a > '{}'; touch '{}'",
+        db.display(),
+        stty.display(),
+        done.display()
+    );
+    tmux.type_text(&line);
+    tmux.send(&["Enter"]);
+
+    tmux.wait_for("Sign in to support-desk");
+    tmux.type_text("rita");
+    tmux.send(&["Tab"]);
+    tmux.type_text("rita-demo-pass");
+    tmux.send(&["Enter"]);
+    tmux.wait_for("Rita Alvarez (rep)");
+    tmux.type_text("carla");
+    tmux.wait_for("Carla Mendes");
+    tmux.send(&["Enter"]);
+    tmux.wait_for("Primary provider");
+    tmux.type_text("p");
+    tmux.wait_for("Type the four digits");
+    tmux.type_text("3356");
+    let cells = tmux.wait_for("●");
+    assert!(!cells.contains("3356"), "the PIN is never on screen:\n{cells}");
+    tmux.send(&["Enter"]);
+    tmux.wait_for("Support PIN matched");
+    tmux.type_text("o");
+    tmux.wait_for("Which account do they ask about?");
+    tmux.type_text("Okafor");
+    tmux.wait_for("P-1001");
+    tmux.send(&["Enter"]);
+    let verdict = tmux.wait_for("PROVIDER APPROVAL NEEDED");
+    assert!(verdict.contains("Approver: Dr. Ada Okafor (P-1001)"), "{verdict}");
+    assert!(verdict.contains("Staff on behalf of Provider"), "{verdict}");
+    tmux.send(&["C-c"]);
+    wait_for_file(&done);
+
+    // The shell is usable again: canonical mode and echo are back on.
+    let modes = std::fs::read_to_string(&stty).expect("stty output");
+    assert!(modes.contains(" icanon") && !modes.contains("-icanon"), "{modes}");
+    assert!(modes.contains(" echo ") && !modes.contains("-echo "), "{modes}");
+
+    // The audit trail holds every step of the call, in order, and no PIN.
+    let conn = rusqlite::Connection::open(&db).expect("open db");
+    let since: i64 = conn
+        .query_row("SELECT max(seq) FROM audit_events WHERE kind = 'signed_in' AND rep = 'rita'", [], |r| r.get(0))
+        .expect("sign-in event");
+    let mut stmt = conn
+        .prepare("SELECT kind, account_id, other_account, outcome, coalesce(detail, '') FROM audit_events WHERE seq >= ?1 ORDER BY seq")
+        .expect("prepare");
+    let rows: Vec<(String, Option<String>, Option<String>, String, String)> = stmt
+        .query_map([since], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    let kinds: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(kinds, ["signed_in", "account_viewed", "pin_validated", "verdict_shown", "signed_out"], "{rows:?}");
+    assert_eq!(rows[2].1.as_deref(), Some("S-2001"));
+    assert_eq!((rows[3].2.as_deref(), rows[3].3.as_str()), (Some("P-1001"), "needs_approval"));
+    assert!(rows.iter().all(|r| !r.4.contains("3356")), "no PIN in the audit trail");
+
+    let verify = Command::new(BIN).arg("--db").arg(&db).args(["audit", "verify"]).output().expect("verify runs");
+    assert!(verify.status.success(), "audit verify: {}", String::from_utf8_lossy(&verify.stdout));
+}
