@@ -216,6 +216,9 @@ pub fn build(assets: &Path, out: &Path, today: DateTime<Utc>) -> Result<(), Desk
     }
     let seal = |desk: &Desk| -> rusqlite::Result<()> {
         let conn = desk.store.conn();
+        // Every hash left is unkeyed (the holders re-made their PINs), so the builder's throwaway
+        // key must not stay recorded: `demo` binds the working copy's own key.
+        conn.execute("DELETE FROM meta WHERE key = 'key_id'", [])?;
         conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         conn.query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(())).optional()?;
         conn.execute_batch("VACUUM")

@@ -127,6 +127,7 @@ impl Desk {
                     return Ok(Some(PinCheck::Locked));
                 }
                 if let Some((new_hash, key_id)) = &rotation {
+                    bind_key_id(tx, key_id)?;
                     tx.execute(
                         "UPDATE accounts SET pin_hash = ?2, pin_key_id = ?3, pin_set_at = ?4, \
                          pin_validated_at = ?4, pin_failures = 0 WHERE id = ?1",
@@ -186,6 +187,7 @@ impl Desk {
         let at = to_db(now);
         let policy_version = self.policy()?.version;
         self.store.write(|tx| {
+            bind_key_id(tx, &key_id)?;
             let changed = tx
                 .execute(
                     "UPDATE accounts SET pin_hash = ?2, pin_key_id = ?3, pin_set_at = ?4, pin_failures = 0, \
@@ -210,4 +212,11 @@ impl Desk {
         })?;
         Ok(pin)
     }
+}
+
+/// Records which key this database's PIN hashes use, the first time a keyed hash is written, so
+/// that a different key file is refused later instead of silently failing every check.
+fn bind_key_id(tx: &rusqlite::Transaction<'_>, key_id: &str) -> Result<(), DeskError> {
+    tx.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('key_id', ?1)", [key_id]).map_err(sql)?;
+    Ok(())
 }

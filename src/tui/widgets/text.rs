@@ -73,7 +73,8 @@ mod tests {
         assert_eq!(width("山田 花子"), 9);
         assert_eq!(fit("山田 花子", 4), "山…");
         assert_eq!(fit("山田 花子", 5), "山田…");
-        assert_eq!(width(&fit("Ana 🌻 Prueba", 6)), 6);
+        assert_eq!(fit("Ana 🌻 Prueba", 7), "Ana 🌻…");
+        assert_eq!(fit("Ana 🌻 Prueba", 6), "Ana …", "the sunflower does not fit whole, so it is left out");
         assert_eq!(fit("Carla", 10), "Carla");
         assert_eq!(fit("Carla", 0), "");
     }
