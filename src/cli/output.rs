@@ -64,10 +64,16 @@ pub fn fit(text: &str, width: usize) -> String {
 }
 
 /// A table with a header row; columns are as wide as their widest cell (up to a limit), the last
-/// column is not padded.
+/// column is neither padded nor cut.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     let cells: Vec<Vec<String>> = std::iter::once(headers.iter().map(|h| h.to_string()).collect())
-        .chain(rows.iter().map(|r| r.iter().map(|c| fit(c, MAX_COLUMN)).collect()))
+        .chain(rows.iter().map(|r| {
+            let last = r.len().saturating_sub(1);
+            r.iter()
+                .enumerate()
+                .map(|(i, c)| if i == last { fit(c, usize::MAX) } else { fit(c, MAX_COLUMN) })
+                .collect()
+        }))
         .collect();
     let mut widths = vec![0; headers.len()];
     for row in &cells {
