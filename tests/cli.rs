@@ -607,6 +607,14 @@ fn help_documents_every_exit_code() {
         assert!(r.stdout.contains(line), "--help lacks {line:?}");
         assert!(check.stdout.contains(line), "pin check --help lacks {line:?}");
     }
+    // The README's table says the same, code for code.
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).expect("README");
+    let table: Vec<&str> = r.stdout.lines().skip_while(|l| *l != "Exit codes:").skip(1).collect();
+    assert_eq!(table.len(), 8, "{table:?}");
+    for line in table {
+        let (code, meaning) = line.trim().split_once("  ").expect("code and meaning");
+        assert!(readme.contains(&format!("| {code} | {meaning} |")), "README lacks exit code {code}: {meaning}");
+    }
     let bad = run_in(Path::new("."), &["no-such-command"], None, None);
     assert_eq!(bad.code, 2);
 }
