@@ -49,3 +49,16 @@ fn redact_digit_runs(text: &str) -> String {
     flush(&mut run, &mut out);
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::redact_digit_runs;
+
+    #[test]
+    fn digit_runs_of_four_or_more_are_hidden() {
+        assert_eq!(redact_digit_runs("unexpected argument '0071' found"), "unexpected argument '****' found");
+        assert_eq!(redact_digit_runs("'--pin=12345'"), "'--pin=****'");
+        assert_eq!(redact_digit_runs("exit 2 after 123"), "exit 2 after 123");
+        assert_eq!(redact_digit_runs("S-2002"), "S-****");
+    }
+}

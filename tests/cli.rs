@@ -448,6 +448,12 @@ fn rep_add_disable_enable() {
     assert_eq!(d.run(&["rep", "enable", "sam"], None, None).code, 0);
     assert_eq!(d.pin_check("S-2002", "sam", "sams-long-passphrase", "0071\n").code, 0);
     assert_eq!(d.run(&["rep", "disable", "nobody"], None, None).code, 5);
+    // A rep whose own directory account is S-2002 may never check its PIN.
+    let own = d.run(&["rep", "add", "dev", "--name", "Dev Patel", "--role", "rep", "--account", "S-2002"], Some("devs-long-passphrase"), None);
+    assert_eq!(own.code, 0, "{own:?}");
+    let mine = d.pin_check("S-2002", "dev", "devs-long-passphrase", "0071\n");
+    assert_eq!(mine.code, 4, "{mine:?}");
+    assert!(mine.stderr.contains("own account"), "{mine:?}");
 }
 
 #[test]
