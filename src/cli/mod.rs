@@ -1,0 +1,140 @@
+//! The command line: one file per subcommand, each with its clap `Args` and a `run` that calls the
+//! core. `main` parses, calls [`dispatch`] and turns the result into an exit code ([`Exit`]).
+
+pub mod audit;
+pub mod demo;
+pub mod example;
+pub mod exit;
+pub mod init;
+pub mod lookup;
+pub mod output;
+pub mod pin;
+pub mod policy;
+pub mod rep;
+pub mod secrets;
+pub mod verdict;
+
+pub use exit::{CliError, Exit};
+
+use crate::desk::store::OpenMode;
+use crate::desk::{Desk, Session, SignIn};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+/// support-desk: find the caller, check their Support PIN, see the delegation verdict; every step
+/// lands in a tamper-evident audit trail. Without a command it opens the screen (TUI).
+#[derive(Debug, Parser)]
+#[command(name = "support-desk", version)]
+pub struct Cli {
+    /// The database file
+    #[arg(long, global = true, env = "SUPPORT_DESK_DB", default_value = "./support-desk.sqlite", value_name = "PATH")]
+    pub db: PathBuf,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new empty database, its key file and its first lead
+    Init(init::InitArgs),
+    /// Copy the example database to --db (once) and open the screen on it
+    Demo(demo::DemoArgs),
+    /// Add, list, disable and enable reps and leads
+    #[command(subcommand)]
+    Rep(rep::RepCommand),
+    /// The holder's "Generate New PIN", and checking a Support PIN read from stdin
+    #[command(subcommand)]
+    Pin(pin::PinCommand),
+    /// The delegation verdict for a caller's request, recorded in the audit trail
+    Verdict(verdict::VerdictArgs),
+    /// Find accounts by name, email, phone, account id or practice
+    Lookup(lookup::LookupArgs),
+    /// List the audit trail and verify its hash chain
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
+    /// Print the delegation table and every policy value
+    Policy(policy::PolicyArgs),
+    /// Build the bundled example database
+    #[command(subcommand)]
+    Example(example::ExampleCommand),
+}
+
+/// The clap command with the exit code table under every command's help.
+pub fn command() -> clap::Command {
+    fn with_table(cmd: clap::Command, table: &str) -> clap::Command {
+        let table = table.to_string();
+        cmd.after_help(table.clone()).mut_subcommands(move |sub| with_table(sub, &table))
+    }
+    with_table(Cli::command(), &exit::help_table())
+}
+
+/// Parses the command line.
+pub fn parse<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let mut matches = command().try_get_matches_from(args)?;
+    Cli::from_arg_matches_mut(&mut matches)
+}
+
+/// Runs the parsed command.
+pub fn dispatch(cli: Cli) -> Result<Exit, CliError> {
+    let db = cli.db.as_path();
+    match cli.command {
+        None => {
+            let desk = open_desk(db)?;
+            crate::tui::run(desk)?;
+            Ok(Exit::Ok)
+        }
+        Some(Command::Init(args)) => init::run(db, &args),
+        Some(Command::Demo(args)) => demo::run(db, &args),
+        Some(Command::Rep(cmd)) => rep::run(db, &cmd),
+        Some(Command::Pin(cmd)) => pin::run(db, &cmd),
+        Some(Command::Verdict(args)) => verdict::run(db, &args),
+        Some(Command::Lookup(args)) => lookup::run(db, &args),
+        Some(Command::Audit(cmd)) => audit::run(db, &cmd),
+        Some(Command::Policy(args)) => policy::run(db, &args),
+        Some(Command::Example(cmd)) => example::run(&cmd),
+    }
+}
+
+/// Opens an existing database. The tracked example is refused: opening it with SQLite would
+/// change it (WAL mode), and it must stay byte for byte as committed; `demo` makes a copy.
+pub fn open_desk(db: &Path) -> Result<Desk, CliError> {
+    if db.extension().is_some_and(|e| e == "example") {
+        return Err(CliError::usage(format!(
+            "{} is the bundled example; it is never opened directly. Run `support-desk demo` to work on a copy",
+            db.display()
+        )));
+    }
+    Ok(Desk::open(db, OpenMode::Existing)?)
+}
+
+/// Signs `username` in with the passphrase from `SUPPORT_DESK_PASSPHRASE` or a no-echo prompt.
+/// An unknown rep, a wrong passphrase and a disabled or locked rep get the same message.
+pub fn sign_in(desk: &mut Desk, username: &str) -> Result<Session, CliError> {
+    let passphrase = secrets::sign_in_passphrase(username)?;
+    sign_in_with(desk, username, &passphrase)
+}
+
+/// Signs in with a passphrase already read.
+pub fn sign_in_with(desk: &mut Desk, username: &str, passphrase: &str) -> Result<Session, CliError> {
+    match desk.sign_in(username, passphrase)? {
+        SignIn::SignedIn(session) => Ok(session),
+        SignIn::Refused => Err(CliError::new(
+            Exit::AuthFailed,
+            "sign-in refused: unknown rep or wrong passphrase (or the rep is disabled or locked)",
+        )),
+    }
+}
+
+/// Ends a command's session (audited as signed out). Best effort: the command's own result was
+/// already recorded, so a failure here is only reported.
+pub fn sign_out(desk: &mut Desk, session: &Session) {
+    if let Err(e) = desk.sign_out(session, false) {
+        eprintln!("support-desk: note: the sign-out was not recorded: {e}");
+    }
+}

@@ -21,6 +21,17 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
+/// The `meta` key [`build`] sets: a database carrying it is the example or a copy of it, which
+/// `demo --reset` may throw away; any other database it must leave alone.
+pub const EXAMPLE_MARKER: &str = "example_built_at";
+
+impl Desk {
+    /// True when this database is the example or a copy of it (see [`EXAMPLE_MARKER`]).
+    pub fn is_example_copy(&self) -> Result<bool, DeskError> {
+        Ok(self.meta(EXAMPLE_MARKER)?.is_some())
+    }
+}
+
 /// One account to put in the directory.
 #[derive(Clone, Debug)]
 pub struct DirectoryRow {
@@ -214,6 +225,12 @@ pub fn build(assets: &Path, out: &Path, today: DateTime<Utc>) -> Result<(), Desk
         desk.holder_sets_pin(&id, &pin)?;
         clock.advance(Duration::minutes(3));
     }
+    let built_at = to_db(today);
+    desk.store.write(|tx| {
+        tx.execute("INSERT INTO meta (key, value) VALUES (?1, ?2)", params![EXAMPLE_MARKER, built_at])
+            .map_err(sql)?;
+        Ok(())
+    })?;
     let seal = |desk: &Desk| -> rusqlite::Result<()> {
         let conn = desk.store.conn();
         // Every hash left is unkeyed (the holders re-made their PINs), so the builder's throwaway

@@ -16,6 +16,7 @@ pub mod pin_hash;
 pub mod pin_key;
 pub mod policy;
 mod reps;
+pub mod setup;
 pub mod store;
 pub mod text;
 mod trail;
@@ -27,7 +28,7 @@ pub use ids::{AccountId, CaseId, RepId};
 pub use pin::Pin;
 pub use pin_check::PinCheck;
 pub use policy::{Decision, Policy, Request, Role, Rule, Verdict};
-pub use reps::{NewRep, RepInfo, RepRole, Session, SignIn};
+pub use reps::{NewRep, RepInfo, RepRole, Session, SignIn, check_passphrase, check_username};
 pub use trail::AuditFilter;
 pub use verdicts::{Unlocked, VerdictShown};
 

@@ -80,7 +80,7 @@ pub struct NewRep<'a> {
 }
 
 /// Usernames are short, lower-case ASCII: they appear in every audit event.
-fn check_username(username: &str) -> Result<(), DeskError> {
+pub fn check_username(username: &str) -> Result<(), DeskError> {
     let ok = !username.is_empty()
         && username.len() <= 32
         && username.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));

@@ -1,0 +1,104 @@
+//! `support-desk pin new|check`: the holder's "Generate New PIN", and checking the Support PIN a
+//! caller read out. The PIN to check is read from stdin, never from the command line.
+
+use super::exit::{CliError, Exit};
+use super::{open_desk, output, secrets, sign_in_with, sign_out};
+use crate::desk::{AccountId, PinCheck};
+use clap::{Args, Subcommand};
+use std::path::Path;
+
+/// The `pin` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PinCommand {
+    /// The account holder's "Generate New PIN": prints the new Support PIN once, for the holder
+    New(NewArgs),
+    /// Check the Support PIN a caller read out: one line on stdin (or typed without echo)
+    Check(CheckArgs),
+}
+
+/// Arguments of `pin new`.
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The holder's account id
+    pub account: String,
+}
+
+/// Arguments of `pin check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The caller's account id
+    pub account: String,
+    /// The rep checking (passphrase from SUPPORT_DESK_PASSPHRASE or a no-echo prompt)
+    #[arg(long, value_name = "USER")]
+    pub rep: String,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+    /// Anything else on the command line: refused, so that a PIN typed there is never used
+    #[arg(hide = true)]
+    pub stray: Vec<String>,
+}
+
+/// Runs a `pin` subcommand.
+pub fn run(db: &Path, cmd: &PinCommand) -> Result<Exit, CliError> {
+    match cmd {
+        PinCommand::New(args) => {
+            let mut desk = open_desk(db)?;
+            let id = AccountId::new(&args.account);
+            let pin = desk.generate_pin(&id)?;
+            output::print(&format!(
+                "New Support PIN for {id}: {}\nShown once, for the account holder only. It replaces the old PIN and clears a lock.\n",
+                pin.reveal_to_holder()
+            ))?;
+            Ok(Exit::Ok)
+        }
+        PinCommand::Check(args) => check(db, args),
+    }
+}
+
+/// The PIN and the passphrase are both read before anything is written, so bad input records
+/// nothing; then the rep signs in, the check is made (and audited), and the session ends.
+fn check(db: &Path, args: &CheckArgs) -> Result<Exit, CliError> {
+    if !args.stray.is_empty() {
+        return Err(CliError::usage(
+            "pin check takes the Support PIN only on stdin, never on the command line (it would stay in \
+             shell history and be visible to other users); nothing was recorded",
+        ));
+    }
+    let mut desk = open_desk(db)?;
+    let passphrase = secrets::sign_in_passphrase(&args.rep)?;
+    let pin = secrets::read_pin()?;
+    let session = sign_in_with(&mut desk, &args.rep, &passphrase)?;
+    let result = desk.check_pin(&session, &AccountId::new(&args.account), &pin);
+    drop(pin);
+    sign_out(&mut desk, &session);
+    let check = result?;
+    if args.json {
+        output::print_json(&check)?;
+    } else {
+        let line = match check {
+            PinCheck::Matched => "matched".to_string(),
+            PinCheck::Rejected { attempts_left: 1 } => "did not match (1 attempt left)".to_string(),
+            PinCheck::Rejected { attempts_left } => format!("did not match ({attempts_left} attempts left)"),
+            PinCheck::Locked => "locked".to_string(),
+        };
+        output::print(&format!("{line}\n"))?;
+    }
+    match check {
+        PinCheck::Matched => {
+            eprintln!(
+                "support-desk: the caller's Support PIN was replaced by a new one nobody at the desk has seen; \
+                 they find it in their account settings"
+            );
+            Ok(Exit::Ok)
+        }
+        PinCheck::Rejected { .. } => Ok(Exit::NoMatch),
+        PinCheck::Locked => {
+            eprintln!(
+                "support-desk: the Support PIN is locked; the holder makes a new one in their account settings \
+                 (or a lead clears the lock)"
+            );
+            Ok(Exit::Locked)
+        }
+    }
+}
