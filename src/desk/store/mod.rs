@@ -67,6 +67,17 @@ impl Store {
                 supported: SCHEMA_VERSION,
             });
         }
+        // A SQLite file made by something else must be refused before anything below (the switch
+        // to WAL rewrites the file header) touches it.
+        if version == 0 {
+            let tables: i64 = self
+                .conn
+                .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+                .map_err(|e| storage(path, &e))?;
+            if tables > 0 {
+                return Err(migrations::not_ours(path));
+            }
+        }
         let journal: String = self
             .conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
