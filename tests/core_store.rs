@@ -218,7 +218,10 @@ impl Drop for ReadOnly {
         if self.immutable {
             let _ = std::process::Command::new("chattr").arg("-i").arg(&self.path).status();
         }
-        let _ = std::fs::set_permissions(&self.path, std::fs::Permissions::from_mode(0o600));
+        // SQLite gives the -wal and -shm files a read-only connection made the database's mode.
+        for file in [self.path.clone(), sibling(&self.path, "-wal"), sibling(&self.path, "-shm")] {
+            let _ = std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600));
+        }
     }
 }
 
