@@ -77,7 +77,8 @@ fn every_step_of_a_call_leaves_its_events_in_order() {
 
     // Who did it, the other account, the policy version, and the sequence the verdict names.
     let conn = f.raw();
-    let rows: Vec<(i64, Option<String>, String, Option<String>, Option<i64>)> = conn
+    type Row = (i64, Option<String>, String, Option<String>, Option<i64>);
+    let rows: Vec<Row> = conn
         .prepare("SELECT seq, rep, kind, other_account, policy_version FROM audit_events WHERE seq > ?1 ORDER BY seq")
         .expect("prepare")
         .query_map([start], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
