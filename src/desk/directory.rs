@@ -104,6 +104,11 @@ pub fn search_text(id: &str, name: &str, email: &str, phone: &str, practice: &st
     [fold(name), fold(id), fold(email), fold(phone), digits(phone), fold(practice)].join("\u{1f}")
 }
 
+/// The longest query (bytes, once folded) that is searched; a longer one (a paste gone wrong)
+/// matches nothing. SQLite refuses a `LIKE` pattern over 50,000 bytes, and escaping can double the
+/// length, so this keeps every query well inside that.
+const MAX_QUERY_BYTES: usize = 10_000;
+
 /// Escapes `%`, `_` and `\` so user text is matched literally by `LIKE ... ESCAPE '\'`.
 fn like_literal(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -128,10 +133,11 @@ pub(crate) fn load_account(conn: &rusqlite::Connection, id: &AccountId) -> rusql
 impl Desk {
     /// Finds accounts matching what the rep typed: exact id, email or phone first, then names
     /// starting with the text, then names with a word starting with it, then any other match.
-    /// Any text is safe to pass; `%` and `_` match themselves.
+    /// Any text is safe to pass; `%` and `_` match themselves; text longer than 10,000 bytes
+    /// matches nothing.
     pub fn lookup(&self, query: &str, limit: usize) -> Result<Vec<AccountSummary>, DeskError> {
         let folded = fold(query.trim());
-        if folded.is_empty() {
+        if folded.is_empty() || folded.len() > MAX_QUERY_BYTES {
             return Ok(Vec::new());
         }
         // Digits are matched against phone numbers only when the text looks like a phone number,

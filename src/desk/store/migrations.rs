@@ -11,6 +11,16 @@ const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
+/// The refusal of a SQLite file that holds tables but no support-desk schema version.
+pub fn not_ours(path: &Path) -> DeskError {
+    DeskError::Storage {
+        path: path.to_path_buf(),
+        cause: "this SQLite file holds other tables; it is not a support-desk database, so it was \
+                left unchanged"
+            .into(),
+    }
+}
+
 /// Applies every migration the database lacks, all in one transaction.
 pub fn migrate(conn: &mut Connection, path: &Path) -> Result<(), DeskError> {
     let fail = |e: rusqlite::Error| {
@@ -32,12 +42,7 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> Result<(), DeskError> {
             .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
             .map_err(fail)?;
         if tables > 0 {
-            return Err(DeskError::Storage {
-                path: path.to_path_buf(),
-                cause: "this SQLite file holds other tables; it is not a support-desk database, \
-                        so it was left unchanged"
-                    .into(),
-            });
+            return Err(not_ours(path));
         }
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current.max(0) as usize) {

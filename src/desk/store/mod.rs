@@ -39,7 +39,9 @@ impl Store {
         if !exists && mode == OpenMode::Existing {
             return Err(DeskError::NoDatabase { path: path.to_path_buf() });
         }
-        if !exists {
+        if exists {
+            refuse_short_file(path)?;
+        } else {
             create_private_file(path)?;
         }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -64,6 +66,17 @@ impl Store {
                 found: version,
                 supported: SCHEMA_VERSION,
             });
+        }
+        // A SQLite file made by something else must be refused before anything below (the switch
+        // to WAL rewrites the file header) touches it.
+        if version == 0 {
+            let tables: i64 = self
+                .conn
+                .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+                .map_err(|e| storage(path, &e))?;
+            if tables > 0 {
+                return Err(migrations::not_ours(path));
+            }
         }
         let journal: String = self
             .conn
@@ -177,6 +190,19 @@ fn storage(path: &Path, e: &rusqlite::Error) -> DeskError {
     } else {
         DeskError::Storage { path: path.to_path_buf(), cause: describe_sqlite(e) }
     }
+}
+
+/// Refuses a file that is not empty yet shorter than SQLite's smallest page (512 bytes): it cannot
+/// be a database, and SQLite reports a one-byte file as empty (a work-around for an old file system)
+/// and would write a new database over it.
+fn refuse_short_file(path: &Path) -> Result<(), DeskError> {
+    let len = std::fs::metadata(path)
+        .map_err(|e| DeskError::Storage { path: path.to_path_buf(), cause: format!("could not read the file: {e}") })?
+        .len();
+    if len > 0 && len < 512 {
+        return Err(DeskError::Damaged { path: path.to_path_buf() });
+    }
+    Ok(())
 }
 
 /// Creates an empty file readable and writable by its owner only; SQLite gives the `-wal` and

@@ -1,0 +1,169 @@
+//! Finding callers in a directory exported by a spreadsheet (byte-order mark, CRLF, quoted fields,
+//! decomposed accents, wide glyphs, right-to-left text, SQL wildcards in names, an id with leading
+//! zeros, a PIN hash from another argon2): every lookup in `cases/README.md`, and no query errors.
+
+mod common;
+
+use common::*;
+use support_desk::desk::example::DirectoryRow;
+use support_desk::desk::text::escape_hazards;
+use support_desk::desk::{PinCheck, Role};
+
+/// The rows of `tests/data/directory-spreadsheet-export.csv`, byte-order mark stripped.
+fn export_rows() -> Vec<DirectoryRow> {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/directory-spreadsheet-export.csv"))
+        .expect("export");
+    let text = text.strip_prefix('\u{feff}').expect("the file starts with a byte-order mark");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers = reader.headers().expect("headers").clone();
+    assert_eq!(headers.get(0), Some("account_id"));
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap_or_else(|| panic!("column {name}"));
+    let (idc, role, name, email, phone, practice, primary, hash) = (
+        column("account_id"),
+        column("role"),
+        column("name"),
+        column("email"),
+        column("phone"),
+        column("practice"),
+        column("primary_provider"),
+        column("pin_hash"),
+    );
+    reader
+        .records()
+        .map(|r| {
+            let r = r.expect("record");
+            for field in r.iter() {
+                assert!(!field.ends_with('\r'), "a field ends in CR: {field:?}");
+            }
+            let opt = |i: usize| Some(r[i].to_string()).filter(|v| !v.is_empty());
+            DirectoryRow {
+                id: r[idc].to_string(),
+                role: Role::parse(&r[role]).expect("role"),
+                name: r[name].to_string(),
+                email: r[email].to_string(),
+                phone: r[phone].to_string(),
+                practice: r[practice].to_string(),
+                primary_provider: opt(primary),
+                pin_hash: opt(hash),
+                account_locked: false,
+            }
+        })
+        .collect()
+}
+
+fn imported() -> Fixture {
+    let mut f = Fixture::empty();
+    let rows = export_rows();
+    assert_eq!(rows.len(), 16);
+    for row in &rows {
+        f.desk.put_account(row).unwrap_or_else(|e| panic!("{}: {e}", row.id));
+    }
+    f.add_rep("rita", "Rita Alvarez", support_desk::desk::RepRole::Rep, RITA_PASS, None);
+    f
+}
+
+fn ids(f: &Fixture, query: &str) -> Vec<String> {
+    f.desk
+        .lookup(query, 50)
+        .unwrap_or_else(|e| panic!("{query:?}: {e}"))
+        .into_iter()
+        .map(|a| a.id.to_string())
+        .collect()
+}
+
+#[test]
+fn a_composed_query_finds_a_decomposed_name() {
+    let f = imported();
+    for query in ["José", "Jose\u{301}", "jose", "JOSÉ", "josé prueba"] {
+        assert_eq!(ids(&f, query), ["S-0005"], "{query:?}");
+    }
+    // Stored as one composed glyph.
+    let account = f.desk.account(&id("S-0005")).expect("read").expect("exists");
+    assert_eq!(account.name, "Jos\u{e9} Prueba");
+}
+
+#[test]
+fn sql_wildcards_in_a_query_match_themselves() {
+    let f = imported();
+    assert_eq!(ids(&f, "Al_"), ["S-0008"]);
+    assert_eq!(ids(&f, "al_test"), ["S-0008"]);
+    assert_eq!(ids(&f, "%"), ["S-0010"]);
+    assert_eq!(ids(&f, "100%"), ["S-0010"]);
+    assert_eq!(ids(&f, "0%"), ["S-0010"]);
+    assert!(ids(&f, "_").contains(&"S-0008".to_string()));
+    assert!(ids(&f, "_").iter().all(|i| i == "S-0008"), "only Al_Test has an underscore");
+    assert!(ids(&f, "\\").is_empty());
+}
+
+#[test]
+fn apostrophes_hyphens_and_quotes_find_their_rows() {
+    let f = imported();
+    assert_eq!(ids(&f, "O'Brien"), ["S-0006"]);
+    assert_eq!(ids(&f, "o'brien, siobhan"), ["S-0006"]);
+    assert_eq!(ids(&f, "Smith-Jones"), ["S-0007"]);
+    assert_eq!(ids(&f, "Anne-Marie"), ["S-0007"]);
+    assert_eq!(ids(&f, "\"Junior\""), ["S-0011"]);
+    let ike = f.desk.account(&id("S-0011")).expect("read").expect("exists");
+    assert_eq!(ike.name, "Ike Okafor, Jr. \"Junior\"");
+}
+
+#[test]
+fn an_id_with_leading_zeros_stays_text() {
+    let f = imported();
+    assert_eq!(ids(&f, "00123").first().map(String::as_str), Some("00123"));
+    assert!(f.desk.account(&id("00123")).expect("read").is_some());
+    assert!(f.desk.account(&id("123")).expect("read").is_none());
+    let n: i64 = f.raw().query_row("SELECT count(*) FROM accounts WHERE id = '00123'", [], |r| r.get(0)).expect("count");
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn wide_and_right_to_left_names_are_found_and_escaped_where_needed() {
+    let f = imported();
+    assert_eq!(ids(&f, "山田"), ["P-0003"]);
+    assert_eq!(ids(&f, "🌻"), ["S-0004"]);
+    assert_eq!(ids(&f, "مريم"), ["P-0012"]);
+    assert_eq!(ids(&f, "דנה"), ["S-0013"]);
+    assert_eq!(ids(&f, "Evil"), ["S-0014"]);
+    let evil = f.desk.account(&id("S-0014")).expect("read").expect("exists");
+    assert!(evil.name.contains('\u{202E}'), "stored as given");
+    let shown = escape_hazards(&evil.name);
+    assert!(!shown.contains('\u{202E}') && shown.contains("\\u{202E}"), "{shown}");
+    // Phone numbers are found however they are written.
+    assert_eq!(ids(&f, "555 010 0107"), ["S-0007"]);
+    assert_eq!(ids(&f, "(555) 010-0107"), ["S-0007"]);
+    assert_eq!(ids(&f, "carla.mendes@harbor.example"), ["S-0002"]);
+}
+
+#[test]
+fn no_query_ever_errors() {
+    let f = imported();
+    let long_emoji: String = "🌻".repeat(1000);
+    let long_percent: String = "%".repeat(1000);
+    let long_backslash: String = "\\".repeat(1000);
+    let pasted_book: String = "O'Brien %_\\ ".repeat(6000);
+    let huge: String = "a".repeat(100_000);
+    let queries: Vec<&str> = vec![
+        "", " ", "'", "''", "\"", "`", "';--", "\" OR 1=1 --", "%%", "%_%", "\\%", "\\_", "\\\\", "[", "]", "*",
+        "?", "^", "$", "(", ")", "\u{0}", "\u{1}\u{1f}\u{7f}", "\t\r\n", "\u{202E}", "\u{1f}", "🌻", "👩‍⚕️", "🏳️‍🌈",
+        "ｆｕｌｌ", "İ", "ß", "\u{301}", "a\u{0}b", &long_emoji, &long_percent, &long_backslash, &pasted_book, &huge,
+    ];
+    for q in queries {
+        let short: String = q.chars().take(20).collect();
+        match f.desk.lookup(q, 25) {
+            Ok(found) => assert!(found.len() <= 25, "{short:?}"),
+            Err(e) => panic!("query {short:?} ({} chars) failed: {e}", q.chars().count()),
+        }
+    }
+    assert!(ids(&f, &huge).is_empty());
+}
+
+#[test]
+fn a_hash_from_another_argon2_validates_its_pin() {
+    let mut f = imported();
+    let rita = f.rita();
+    let p16 = id("P-0016");
+    assert_eq!(f.desk.check_pin(&rita, &p16, &pin("0428")).expect("check"), PinCheck::Rejected { attempts_left: 4 });
+    assert_eq!(f.desk.check_pin(&rita, &p16, &pin("0427")).expect("check"), PinCheck::Matched);
+    assert_eq!(f.account_column::<Option<String>>("P-0016", "pin_key_id"), Some(key().id()));
+}
