@@ -624,3 +624,27 @@ fn help_documents_every_exit_code() {
     let bad = run_in(Path::new("."), &["no-such-command"], None, None);
     assert_eq!(bad.code, 2);
 }
+
+#[test]
+fn check_reports_a_sound_copy_and_a_damaged_one_without_changing_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("desk.sqlite");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_support-desk"))
+        .arg("--db").arg(&db).args(["demo", "--no-open"]).output().expect("demo");
+    assert!(out.status.success());
+    let check = |path: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_support-desk")).arg("--db").arg(path).arg("check").output().expect("check")
+    };
+    let sound = check(&db);
+    assert_eq!(sound.status.code(), Some(0), "{}", String::from_utf8_lossy(&sound.stdout));
+    assert!(String::from_utf8_lossy(&sound.stdout).contains("audit chain: intact"));
+
+    let bytes = std::fs::read(&db).expect("read");
+    let damaged = dir.path().join("damaged.sqlite");
+    std::fs::write(&damaged, &bytes[..bytes.len() / 3]).expect("write");
+    let before = std::fs::read(&damaged).expect("read");
+    let r = check(&damaged);
+    assert_eq!(r.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&r.stdout).contains("damaged"), "{}", String::from_utf8_lossy(&r.stdout));
+    assert_eq!(std::fs::read(&damaged).expect("read"), before, "check never changes the file");
+}

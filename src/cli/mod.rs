@@ -2,6 +2,7 @@
 //! core. `main` parses, calls [`dispatch`] and turns the result into an exit code ([`Exit`]).
 
 pub mod audit;
+pub mod check;
 pub mod demo;
 pub mod example;
 pub mod exit;
@@ -56,6 +57,8 @@ pub enum Command {
     Audit(audit::AuditCommand),
     /// Print the delegation table and every policy value
     Policy(policy::PolicyArgs),
+    /// Check the database file and its audit chain, read-only (safe on a damaged file)
+    Check(check::CheckArgs),
     /// Build the bundled example database
     #[command(subcommand)]
     Example(example::ExampleCommand),
@@ -97,6 +100,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit, CliError> {
         Some(Command::Lookup(args)) => lookup::run(db, &args),
         Some(Command::Audit(cmd)) => audit::run(db, &cmd),
         Some(Command::Policy(args)) => policy::run(db, &args),
+        Some(Command::Check(args)) => check::run(db, &args),
         Some(Command::Example(cmd)) => example::run(&cmd),
     }
 }

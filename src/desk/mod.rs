@@ -5,6 +5,7 @@
 //! and its audit event together, before the answer is returned.
 
 pub mod audit;
+pub mod check;
 pub mod clock;
 mod directory;
 pub mod error;

@@ -51,21 +51,7 @@ impl Desk {
     /// Checks the whole chain in sequence order, streaming. Records nothing (see
     /// [`Desk::record_verification`]).
     pub fn verify_chain(&self) -> Result<ChainStatus, DeskError> {
-        let conn = self.store.conn();
-        let run = || -> rusqlite::Result<ChainStatus> {
-            let mut stmt =
-                conn.prepare(&format!("SELECT {} FROM audit_events ORDER BY seq", AuditEvent::COLUMNS))?;
-            let mut rows = stmt.query([])?;
-            let mut checker = ChainChecker::default();
-            while let Some(row) = rows.next()? {
-                let event = AuditEvent::from_row(row)?;
-                if let Err((first_bad_seq, problem)) = checker.feed(&event) {
-                    return Ok(ChainStatus::Broken { first_bad_seq, problem });
-                }
-            }
-            Ok(checker.finish())
-        };
-        run().map_err(|e| self.store.read_error(e))
+        verify_chain_on(self.store.conn()).map_err(|e| self.store.read_error(e))
     }
 
     /// Records that the chain was verified (by an admin command or a lead) as an audit event.
@@ -89,4 +75,18 @@ impl Desk {
             Ok(())
         })
     }
+}
+
+/// Checks the chain on any connection (also a read-only one), streaming in sequence order.
+pub(crate) fn verify_chain_on(conn: &rusqlite::Connection) -> rusqlite::Result<ChainStatus> {
+    let mut stmt = conn.prepare(&format!("SELECT {} FROM audit_events ORDER BY seq", AuditEvent::COLUMNS))?;
+    let mut rows = stmt.query([])?;
+    let mut checker = ChainChecker::default();
+    while let Some(row) = rows.next()? {
+        let event = AuditEvent::from_row(row)?;
+        if let Err((first_bad_seq, problem)) = checker.feed(&event) {
+            return Ok(ChainStatus::Broken { first_bad_seq, problem });
+        }
+    }
+    Ok(checker.finish())
 }

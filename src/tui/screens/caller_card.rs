@@ -93,17 +93,20 @@ impl Card {
         let failures_style = if a.pin_failures > 0 { theme.warn() } else { plain };
         lines.push(row("Failures in a row", a.pin_failures.to_string(), failures_style));
         lines.push(Line::raw(""));
-        if let Some(check) = &self.last_check {
-            let (text, style) = match check {
-                PinCheck::Matched => ("✔ Support PIN matched on this call (it has been rotated; nobody here sees the new one)".to_string(), theme.good()),
-                PinCheck::Rejected { attempts_left } => {
-                    (format!("✖ Support PIN did not match ({attempts_left} attempt(s) left before it locks)"), theme.error())
-                }
-                PinCheck::Locked => ("✖ Support PIN is locked: no check can match until the holder makes a new one".to_string(), theme.error()),
-            };
-            lines.push(Line::styled(format!(" {text}"), style));
-        } else {
-            lines.push(Line::styled(" Support PIN not checked on this call yet (p).", theme.dim()));
+        match &self.last_check {
+            Some(PinCheck::Matched) => {
+                lines.push(Line::styled(" ✔ Support PIN matched on this call.", theme.good()));
+                lines.push(Line::styled("   It was rotated at once; nobody at the desk sees the new one.", theme.dim()));
+            }
+            Some(PinCheck::Rejected { attempts_left }) => lines.push(Line::styled(
+                format!(" ✖ Support PIN did not match ({attempts_left} attempt(s) left before it locks)."),
+                theme.error(),
+            )),
+            Some(PinCheck::Locked) => {
+                lines.push(Line::styled(" ✖ Support PIN is locked: no check can match.", theme.error()));
+                lines.push(Line::styled("   The holder makes a new one in their settings, or a lead clears the lock.", theme.dim()));
+            }
+            None => lines.push(Line::styled(" Support PIN not checked on this call yet (p).", theme.dim())),
         }
         let block = Block::bordered().title(Span::styled(" Caller ", theme.title()));
         f.render_widget(Paragraph::new(lines).block(block).wrap(ratatui::widgets::Wrap { trim: false }), area);

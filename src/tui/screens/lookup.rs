@@ -99,7 +99,7 @@ impl Lookup {
         let total = table.width as usize;
         let role_w = 8;
         let status_w = 14;
-        let id_w = 10;
+        let id_w = self.results.iter().map(|a| width(a.id.as_str())).max().unwrap_or(6).clamp(6, 12);
         let rest = total.saturating_sub(role_w + status_w + id_w + 4);
         let name_w = rest * 55 / 100;
         let practice_w = rest - name_w;
