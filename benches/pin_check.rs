@@ -80,7 +80,7 @@ fn main() {
 
     let mut matched = Vec::with_capacity(iterations);
     let mut rejected = Vec::with_capacity(iterations);
-    for i in 0..iterations {
+    for _ in 0..iterations {
         let t = Instant::now();
         let r = desk.check_pin(&session, &id, &pin).expect("check");
         matched.push(t.elapsed());

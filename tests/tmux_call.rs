@@ -144,7 +144,8 @@ fn rita_checks_carlas_pin_and_asks_on_behalf_of_dr_okafor() {
     let mut stmt = conn
         .prepare("SELECT kind, account_id, other_account, outcome, coalesce(detail, '') FROM audit_events WHERE seq >= ?1 ORDER BY seq")
         .expect("prepare");
-    let rows: Vec<(String, Option<String>, Option<String>, String, String)> = stmt
+    type Row = (String, Option<String>, Option<String>, String, String);
+    let rows: Vec<Row> = stmt
         .query_map([since], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
         .expect("query")
         .collect::<Result<_, _>>()

@@ -110,16 +110,16 @@ impl Desk {
     /// If the database records which key its hashes use, a different key is refused.
     fn check_key_belongs(&mut self) -> Result<(), DeskError> {
         let recorded = self.meta("key_id")?;
-        if let (Some(recorded), Ok(hasher)) = (&recorded, &self.hasher) {
-            if recorded != hasher.key_id() {
-                self.hasher = Err(format!(
-                    "the PIN key does not belong to the database {} (key {} found, the database \
-                     was keyed with {}); use the key file made with this database",
-                    self.store.path().display(),
-                    hasher.key_id(),
-                    recorded
-                ));
-            }
+        if let (Some(recorded), Ok(hasher)) = (&recorded, &self.hasher)
+            && recorded != hasher.key_id()
+        {
+            self.hasher = Err(format!(
+                "the PIN key does not belong to the database {} (key {} found, the database \
+                 was keyed with {}); use the key file made with this database",
+                self.store.path().display(),
+                hasher.key_id(),
+                recorded
+            ));
         }
         Ok(())
     }

@@ -186,6 +186,19 @@ pub fn verify_passphrase(passphrase: &str, phc: Option<&str>) -> bool {
     ok && real
 }
 
+/// An unkeyed argon2id hash at our parameters, as another system (or the bundled example
+/// database) would store it. Replaced by a keyed hash at the next match.
+pub fn hash_unkeyed(pin: &Pin) -> String {
+    let mut salt = [0u8; 16];
+    fill_secure(&mut salt);
+    // Constant parameters and a 16-byte salt are within argon2's limits.
+    #[allow(clippy::expect_used)]
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, our_params())
+        .hash_password_with_salt(pin.expose(), &salt)
+        .expect("argon2 with constant parameters")
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,11 +223,11 @@ mod tests {
 
     #[test]
     fn plaintext_and_junk_are_not_hashes() {
-        assert!(inspect("0427").unwrap_err().contains("plaintext"));
+        assert!(inspect("0427").is_err_and(|e| e.contains("plaintext")));
         assert!(inspect("not a hash").is_err());
         assert!(inspect("$bcrypt$v=19$m=1,t=1,p=1$c2FsdA$aGFzaA").is_err());
         let huge = "$argon2id$v=19$m=4194304,t=3,p=1$c2FsdHNhbHQwMQ$sTUXjNjObfH4YRmBmGa4WflpcmtiVkAlEPPySt7uktk";
-        assert!(inspect(huge).unwrap_err().contains("KiB"));
+        assert!(inspect(huge).is_err_and(|e| e.contains("KiB")));
     }
 
     #[test]
@@ -242,17 +255,4 @@ mod tests {
         assert!(!verify_passphrase("support-desk: no such rep", None));
         assert!(inspect(DUMMY_PHC).is_ok(), "the dummy hash is well-formed, so checking it costs a real check");
     }
-}
-
-/// An unkeyed argon2id hash at our parameters, as another system (or the bundled example
-/// database) would store it. Replaced by a keyed hash at the next match.
-pub fn hash_unkeyed(pin: &Pin) -> String {
-    let mut salt = [0u8; 16];
-    fill_secure(&mut salt);
-    // Constant parameters and a 16-byte salt are within argon2's limits.
-    #[allow(clippy::expect_used)]
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, our_params())
-        .hash_password_with_salt(pin.expose(), &salt)
-        .expect("argon2 with constant parameters")
-        .to_string()
 }

@@ -301,10 +301,10 @@ pub fn decide(input: &DecisionInput<'_>) -> Decision {
     // A request "on behalf of" oneself is a request on one's own account.
     let target = input.target.filter(|t| t.id != caller.id);
     let involved = std::iter::once(caller).chain(target);
-    if let Some(own) = input.rep_account {
-        if involved.clone().any(|a| &a.id == own) {
-            return d(Verdict::Refused, Rule::RepOwnAccount);
-        }
+    if let Some(own) = input.rep_account
+        && involved.clone().any(|a| &a.id == own)
+    {
+        return d(Verdict::Refused, Rule::RepOwnAccount);
     }
     if involved.clone().any(|a| !a.active) {
         return d(Verdict::Refused, Rule::InactiveAccount);
