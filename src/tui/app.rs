@@ -198,6 +198,14 @@ impl App {
         self.reset_to_sign_in(Some(format!("Signed out after {minutes} minutes without a key press. Sign in again.")));
     }
 
+    /// Before the process is suspended (Ctrl-Z): digits typed into the PIN field are forgotten, so
+    /// nothing of a PIN survives in memory or shows again on resume.
+    pub fn forget_typed_pin(&mut self) {
+        if let Some(p) = self.pin.as_mut() {
+            p.clear();
+        }
+    }
+
     /// True when an action waits to run after the next draw (a PIN check shows "checking..." first).
     pub fn has_pending(&self) -> bool {
         self.pending.is_some()

@@ -82,6 +82,7 @@ pub enum Cmd {
     Unlock,
     NewCall,
     SignOut,
+    Suspend,
 }
 
 /// One row of a key table.
@@ -143,6 +144,7 @@ impl ScreenId {
 pub const GLOBAL: &[Binding] = &[
     b(&[Key::F(1), Key::Char('?')], Cmd::Help, "help", "Show or hide this key help (in free-text fields only F1)", true),
     b(&[Key::Ctrl('c')], Cmd::Quit, "quit", "Quit cleanly from anywhere (signs you out)", true),
+    b(&[Key::Ctrl('z')], Cmd::Suspend, "suspend", "Suspend to the shell (`fg` resumes; typed PIN digits are cleared)", false),
 ];
 
 const SIGN_IN: &[Binding] = &[
