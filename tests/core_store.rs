@@ -123,6 +123,7 @@ fn a_file_of_random_bytes_is_damaged_and_unchanged() {
         let path = dir.path().join(format!("noise-{len}.sqlite"));
         let bytes = noise(len);
         std::fs::write(&path, &bytes).expect("write");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
         for mode in [OpenMode::Existing, OpenMode::Create] {
             match open_err(&path, mode) {
                 DeskError::Damaged { path: named } => assert_eq!(named, path),
@@ -149,6 +150,7 @@ fn a_truncated_copy_is_damaged_and_unchanged() {
     for cut in [60, page, 3 * page, bytes.len() / 2 / page * page, bytes.len() - page] {
         let copy = dir.path().join(format!("cut-{cut}.sqlite"));
         std::fs::write(&copy, &bytes[..cut]).expect("write");
+        std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o600)).expect("chmod");
         match Desk::open_with_key(&copy, OpenMode::Existing, key()) {
             Err(DeskError::Damaged { path: named }) => assert_eq!(named, copy),
             Err(other) => panic!("cut at {cut}: expected Damaged, got {other:?}"),
@@ -190,7 +192,8 @@ struct ReadOnly {
 
 impl ReadOnly {
     fn make(path: &Path) -> Option<ReadOnly> {
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o444)).expect("chmod");
+        // Owner read-only: group and others get nothing (the desk refuses a file others can read).
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o400)).expect("chmod");
         let mut guard = ReadOnly { path: path.to_path_buf(), immutable: false };
         if guard.writable() {
             let ok = std::process::Command::new("chattr")

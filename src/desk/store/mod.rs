@@ -1,6 +1,7 @@
 //! Storage: one SQLite file opened with the pragmas the desk relies on, numbered migrations, and
 //! write transactions that wait for other processes instead of failing.
 
+mod environment;
 mod migrations;
 
 use super::error::{DeskError, describe_sqlite, is_damage};
@@ -44,6 +45,7 @@ impl Store {
         } else {
             create_private_file(path)?;
         }
+        environment::check(path)?;
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(|e| storage(path, &e))?;
         let mut store = Store { conn, path: path.to_path_buf() };

@@ -1,0 +1,73 @@
+//! The database's surroundings: files others can read, files of another owner's making, and
+//! directories others can write are refused with a message that says how to fix it, and the
+//! file is left as it was.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use support_desk::desk::store::OpenMode;
+use support_desk::desk::{Desk, DeskError};
+
+fn open(path: &std::path::Path) -> Result<Desk, DeskError> {
+    Desk::open_with_key(path, OpenMode::Existing, common::key())
+}
+
+fn chmod(path: &std::path::Path, mode: u32) {
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+#[test]
+fn a_database_others_can_read_is_refused_with_the_fix() {
+    let f = common::Fixture::new();
+    let path = f.path.clone();
+    drop(f.desk);
+    chmod(&path, 0o644);
+    let before = std::fs::read(&path).expect("read");
+    let err = open(&path).err().expect("refused").to_string();
+    assert!(err.contains("mode 644") && err.contains("chmod 600"), "{err}");
+    assert_eq!(std::fs::read(&path).expect("read"), before, "left unchanged");
+    chmod(&path, 0o600);
+    assert!(open(&path).is_ok(), "owner-only opens again");
+}
+
+#[test]
+fn a_readable_wal_file_is_refused_too() {
+    let f = common::Fixture::new();
+    let path = f.path.clone();
+    let keep_open = f.another_desk(); // keeps the -wal file in place
+    let wal = std::path::PathBuf::from(format!("{}-wal", path.display()));
+    assert!(wal.exists());
+    chmod(&wal, 0o640);
+    let err = open(&path).err().expect("refused").to_string();
+    assert!(err.contains("-wal") && err.contains("mode 640"), "{err}");
+    chmod(&wal, 0o600);
+    drop(keep_open);
+}
+
+#[test]
+fn a_directory_others_can_write_is_refused_unless_sticky() {
+    let f = common::Fixture::new();
+    let dir = f.dir.path().to_path_buf();
+    let path = f.path.clone();
+    drop(f.desk);
+    chmod(&dir, 0o777);
+    let err = open(&path).err().expect("refused").to_string();
+    assert!(err.contains("can be written by other users"), "{err}");
+    chmod(&dir, 0o1777);
+    assert!(open(&path).is_ok(), "a sticky shared directory (like /tmp) is fine");
+    chmod(&dir, 0o700);
+}
+
+#[test]
+fn a_database_owned_by_another_user_is_refused() {
+    let f = common::Fixture::new();
+    let path = f.path.clone();
+    drop(f.desk);
+    // Only root can give a file away; as another user the case cannot be built here.
+    if std::os::unix::fs::chown(&path, Some(65534), None).is_err() {
+        eprintln!("not root: cannot make a file owned by another user; skipped");
+        return;
+    }
+    let err = open(&path).err().expect("refused").to_string();
+    assert!(err.contains("belongs to another user (uid 65534)"), "{err}");
+}
