@@ -109,16 +109,63 @@ pub fn search_text(id: &str, name: &str, email: &str, phone: &str, practice: &st
 /// length, so this keeps every query well inside that.
 const MAX_QUERY_BYTES: usize = 10_000;
 
-/// Escapes `%`, `_` and `\` so user text is matched literally by `LIKE ... ESCAPE '\'`.
-fn like_literal(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
+/// How many trigram matches a substring lookup reads before ordering them by name.
+pub const SUBSTRING_CANDIDATES: usize = 1000;
+/// How many accounts a 1-2 character substring lookup looks through.
+pub const SHORT_SCAN_ROWS: usize = 20_000;
+
+const SUMMARY_COLUMNS: &str =
+    "a.search_text, a.id, a.name, a.role, p.name, a.email, a.account_locked, a.pin_locked, a.active";
+
+fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, AccountSummary)> {
+    Ok((
+        r.get(0)?,
+        AccountSummary {
+            id: AccountId(r.get(1)?),
+            name: r.get(2)?,
+            role: Role::parse(&r.get::<_, String>(3)?).unwrap_or(Role::Staff),
+            practice: r.get(4)?,
+            email: r.get(5)?,
+            account_locked: r.get(6)?,
+            pin_locked: r.get(7)?,
+            active: r.get(8)?,
+        },
+    ))
+}
+
+/// True when `needle` starts a word of `name` (after a space or punctuation).
+fn starts_a_word(name: &str, needle: &str) -> bool {
+    name.match_indices(needle).any(|(i, _)| {
+        name[..i].chars().next_back().is_none_or(|c| !c.is_alphanumeric())
+    })
+}
+
+/// Results in tier order, each account once, at most `limit`.
+struct Ranked {
+    limit: usize,
+    seen: std::collections::HashSet<AccountId>,
+    rows: Vec<AccountSummary>,
+}
+
+impl Ranked {
+    fn new(limit: usize) -> Ranked {
+        Ranked { limit, seen: std::collections::HashSet::new(), rows: Vec::new() }
     }
-    out
+
+    /// Adds a result; callers push the best tier first, so order is rank.
+    fn push(&mut self, summary: AccountSummary) {
+        if !self.is_full() && self.seen.insert(summary.id.clone()) {
+            self.rows.push(summary);
+        }
+    }
+
+    fn is_full(&self) -> bool {
+        self.rows.len() >= self.limit
+    }
+
+    fn finish(self) -> Vec<AccountSummary> {
+        self.rows
+    }
 }
 
 pub(crate) fn load_account(conn: &rusqlite::Connection, id: &AccountId) -> rusqlite::Result<Option<Account>> {
@@ -131,49 +178,87 @@ pub(crate) fn load_account(conn: &rusqlite::Connection, id: &AccountId) -> rusql
 }
 
 impl Desk {
-    /// Finds accounts matching what the rep typed: exact id, email or phone first, then names
-    /// starting with the text, then names with a word starting with it, then any other match.
-    /// Any text is safe to pass; `%` and `_` match themselves; text longer than 10,000 bytes
-    /// matches nothing.
+    /// Finds accounts matching what the rep typed, best first: exact account id, email or phone;
+    /// then names starting with the text; then names with a word starting with it; then any
+    /// other match (in any field). Any text is safe to pass; `%` and `_` match themselves.
+    ///
+    /// Every tier is an index lookup, so a keystroke costs about the same on a million accounts as
+    /// on ten: exact matches and name prefixes use b-tree indexes; substrings of 3 or more
+    /// characters use the trigram index (the first [`SUBSTRING_CANDIDATES`] matches, unranked, are
+    /// then ordered by name); 1-2 character substrings look through the first
+    /// [`SHORT_SCAN_ROWS`] accounts only. Text longer than 10,000 bytes matches nothing.
     pub fn lookup(&self, query: &str, limit: usize) -> Result<Vec<AccountSummary>, DeskError> {
-        let folded = fold(query.trim());
-        if folded.is_empty() || folded.len() > MAX_QUERY_BYTES {
+        let trimmed = query.trim();
+        // Control characters never belong to a name and the full-text index refuses some (NUL).
+        let folded: String = fold(trimmed).chars().filter(|c| !c.is_control()).collect();
+        if folded.is_empty() || folded.len() > MAX_QUERY_BYTES || limit == 0 {
             return Ok(Vec::new());
         }
         // Digits are matched against phone numbers only when the text looks like a phone number,
         // so that "P-1001" does not also list every phone containing 1001.
-        let phone_like = query.trim().chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
-        let query_digits = if phone_like { digits(query) } else { String::new() };
-        let literal = like_literal(&folded);
+        let phone_like = trimmed.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
+        let query_digits = if phone_like && digits(trimmed).len() >= 4 { digits(trimmed) } else { String::new() };
         let conn = self.store.conn();
         let run = || -> rusqlite::Result<Vec<AccountSummary>> {
-            let mut stmt = conn.prepare_cached(
-                "SELECT a.id, a.name, a.role, p.name, a.email, a.account_locked, a.pin_locked, a.active \
-                 FROM accounts a JOIN practices p ON p.id = a.practice_id \
-                 WHERE a.search_text LIKE '%' || ?1 || '%' ESCAPE '\\' \
-                    OR (length(?3) >= 4 AND a.search_text LIKE '%' || ?3 || '%') \
-                 ORDER BY \
-                   CASE WHEN lower(a.id) = ?2 OR lower(a.email) = ?2 \
-                             OR (length(?3) >= 4 AND a.phone_digits = ?3) THEN 0 \
-                        WHEN a.search_text LIKE ?1 || '%' ESCAPE '\\' THEN 1 \
-                        WHEN a.search_text LIKE '% ' || ?1 || '%' ESCAPE '\\' THEN 2 \
-                        ELSE 3 END, \
-                   a.active DESC, a.name, a.id \
-                 LIMIT ?4",
-            )?;
-            let rows = stmt.query_map(params![literal, folded, query_digits, limit as i64], |r| {
-                Ok(AccountSummary {
-                    id: AccountId(r.get(0)?),
-                    name: r.get(1)?,
-                    role: Role::parse(&r.get::<_, String>(2)?).unwrap_or(Role::Staff),
-                    practice: r.get(3)?,
-                    email: r.get(4)?,
-                    account_locked: r.get(5)?,
-                    pin_locked: r.get(6)?,
-                    active: r.get(7)?,
-                })
-            })?;
-            rows.collect()
+            let mut out = Ranked::new(limit);
+            let mut exact = conn.prepare_cached(&format!(
+                "SELECT {SUMMARY_COLUMNS} FROM accounts a JOIN practices p ON p.id = a.practice_id \
+                 WHERE a.id = ?1 COLLATE NOCASE OR a.email = ?1 COLLATE NOCASE \
+                    OR (?2 <> '' AND a.phone_digits = ?2) \
+                 ORDER BY a.active DESC, a.name LIMIT ?3"
+            ))?;
+            for row in exact.query_map(params![trimmed, query_digits, limit as i64], summary_from_row)? {
+                out.push(row?.1);
+            }
+            let mut prefix = conn.prepare_cached(&format!(
+                "SELECT {SUMMARY_COLUMNS} FROM accounts a JOIN practices p ON p.id = a.practice_id \
+                 WHERE a.search_text >= ?1 AND a.search_text < ?1 || char(1114111) \
+                 ORDER BY a.search_text LIMIT ?2"
+            ))?;
+            for row in prefix.query_map(params![folded, limit as i64], summary_from_row)? {
+                out.push(row?.1);
+            }
+            if out.is_full() {
+                return Ok(out.finish());
+            }
+            // Phone-like text is looked for among the digits of phone numbers, however written.
+            let needle = if query_digits.is_empty() { folded.as_str() } else { query_digits.as_str() };
+            let candidates: Vec<(String, AccountSummary)> = if needle.chars().count() >= 3 {
+                let phrase = format!("\"{}\"", needle.replace('"', "\"\""));
+                let mut stmt = conn.prepare_cached(&format!(
+                    "SELECT {SUMMARY_COLUMNS} FROM account_search s \
+                     JOIN accounts a ON a.rowid = s.rowid JOIN practices p ON p.id = a.practice_id \
+                     WHERE account_search MATCH ?1 LIMIT ?2"
+                ))?;
+                stmt.query_map(params![phrase, SUBSTRING_CANDIDATES as i64], summary_from_row)?
+                    .collect::<rusqlite::Result<_>>()?
+            } else {
+                let mut stmt = conn.prepare_cached(&format!(
+                    "SELECT {SUMMARY_COLUMNS} FROM (SELECT rowid FROM accounts LIMIT ?2) r \
+                     JOIN accounts a ON a.rowid = r.rowid JOIN practices p ON p.id = a.practice_id \
+                     WHERE instr(a.search_text, ?1) > 0"
+                ))?;
+                stmt.query_map(params![needle, SHORT_SCAN_ROWS as i64], summary_from_row)?
+                    .collect::<rusqlite::Result<_>>()?
+            };
+            let mut word = Vec::new();
+            let mut other = Vec::new();
+            for (search, summary) in candidates {
+                let name = search.split('\u{1f}').next().unwrap_or("");
+                // (A name prefix the prefix tier had no room for also starts a word.)
+                if starts_a_word(name, &folded) {
+                    word.push(summary);
+                } else {
+                    other.push(summary);
+                }
+            }
+            for mut list in [word, other] {
+                list.sort_by(|a, b| b.active.cmp(&a.active).then_with(|| a.name.cmp(&b.name)).then_with(|| a.id.cmp(&b.id)));
+                for summary in list {
+                    out.push(summary);
+                }
+            }
+            Ok(out.finish())
         };
         run().map_err(|e| self.store.read_error(e))
     }
