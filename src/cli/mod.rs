@@ -6,6 +6,7 @@ pub mod check;
 pub mod demo;
 pub mod example;
 pub mod exit;
+pub mod generate;
 pub mod init;
 pub mod lookup;
 pub mod output;
@@ -62,6 +63,8 @@ pub enum Command {
     /// Build the bundled example database
     #[command(subcommand)]
     Example(example::ExampleCommand),
+    /// Build a synthetic database for benchmarks (refuses to touch any other database)
+    Generate(generate::GenerateArgs),
 }
 
 /// The clap command with the exit code table under every command's help.
@@ -102,6 +105,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit, CliError> {
         Some(Command::Policy(args)) => policy::run(db, &args),
         Some(Command::Check(args)) => check::run(db, &args),
         Some(Command::Example(cmd)) => example::run(&cmd),
+        Some(Command::Generate(args)) => generate::run(db, &args),
     }
 }
 

@@ -10,6 +10,7 @@ pub mod clock;
 mod directory;
 pub mod error;
 pub mod example;
+pub mod generate;
 pub mod ids;
 pub mod pin;
 mod pin_check;
