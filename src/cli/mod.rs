@@ -2,11 +2,15 @@
 //! core. `main` parses, calls [`dispatch`] and turns the result into an exit code ([`Exit`]).
 
 pub mod audit;
+pub mod backup;
 pub mod check;
 pub mod demo;
+pub mod docs;
 pub mod example;
 pub mod exit;
+pub mod import;
 pub mod init;
+pub mod key;
 pub mod lookup;
 pub mod output;
 pub mod pin;
@@ -26,7 +30,7 @@ use std::path::{Path, PathBuf};
 /// support-desk: find the caller, check their Support PIN, see the delegation verdict; every step
 /// lands in a tamper-evident audit trail. Without a command it opens the screen (TUI).
 #[derive(Debug, Parser)]
-#[command(name = "support-desk", version)]
+#[command(name = "support-desk", version = VERSION)]
 pub struct Cli {
     /// The database file
     #[arg(long, global = true, env = "SUPPORT_DESK_DB", default_value = "./support-desk.sqlite", value_name = "PATH")]
@@ -34,6 +38,15 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 }
+
+/// `--version`: the program's version and the database schema version it writes.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (database schema ",
+    // Kept equal to `desk::store::SCHEMA_VERSION` by a test (a const string cannot be built from it).
+    "2",
+    ")"
+);
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
@@ -57,6 +70,17 @@ pub enum Command {
     Audit(audit::AuditCommand),
     /// Print the delegation table and every policy value
     Policy(policy::PolicyArgs),
+    /// Import the directory CSV of the system of record (a sync: add, update, mark removed inactive)
+    Import(import::ImportArgs),
+    /// Check the PIN key file against the database; rotate the key; drop unused old keys
+    #[command(subcommand)]
+    Key(key::KeyCommand),
+    /// Write a consistent copy of the live database to a new file
+    Backup(backup::BackupArgs),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell)
+    Completions(docs::CompletionsArgs),
+    /// Print the man page (roff)
+    Man,
     /// Check the database file and its audit chain, read-only (safe on a damaged file)
     Check(check::CheckArgs),
     /// Build the bundled example database
@@ -100,6 +124,11 @@ pub fn dispatch(cli: Cli) -> Result<Exit, CliError> {
         Some(Command::Lookup(args)) => lookup::run(db, &args),
         Some(Command::Audit(cmd)) => audit::run(db, &cmd),
         Some(Command::Policy(args)) => policy::run(db, &args),
+        Some(Command::Import(args)) => import::run(db, &args),
+        Some(Command::Key(cmd)) => key::run(db, &cmd),
+        Some(Command::Backup(args)) => backup::run(db, &args),
+        Some(Command::Completions(args)) => docs::completions(&args),
+        Some(Command::Man) => docs::man(),
         Some(Command::Check(args)) => check::run(db, &args),
         Some(Command::Example(cmd)) => example::run(&cmd),
     }

@@ -17,6 +17,8 @@ pub enum RepCommand {
     Disable(UserArg),
     /// Enable a rep again (also clears a sign-in lockout)
     Enable(UserArg),
+    /// Reset a rep's passphrase (new one from SUPPORT_DESK_PASSPHRASE, or typed twice without echo)
+    Passphrase(UserArg),
 }
 
 /// A rep's role on the command line.
@@ -109,6 +111,17 @@ pub fn run(db: &Path, cmd: &RepCommand) -> Result<Exit, CliError> {
                     .collect();
                 output::print(&output::table(&["USER", "NAME", "ROLE", "ACCOUNT", "STATUS"], &rows))?;
             }
+            Ok(Exit::Ok)
+        }
+        RepCommand::Passphrase(UserArg { user }) => {
+            let mut desk = open_desk(db)?;
+            check_username(user)?;
+            if !desk.list_reps()?.iter().any(|r| &r.username == user) {
+                return Err(CliError::new(Exit::NotFound, format!("rep {user} not found")));
+            }
+            let passphrase = secrets::new_passphrase(user)?;
+            desk.reset_passphrase(user, &passphrase, None)?;
+            eprintln!("support-desk: passphrase of {user} reset (a sign-in lockout was cleared too)");
             Ok(Exit::Ok)
         }
         RepCommand::Disable(UserArg { user }) | RepCommand::Enable(UserArg { user }) => {
