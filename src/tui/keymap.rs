@@ -80,6 +80,7 @@ pub enum Cmd {
     OwnAccount,
     OnBehalf,
     Unlock,
+    ClearLock,
     NewCall,
     SignOut,
 }
@@ -111,6 +112,7 @@ pub enum ScreenId {
     PinEntry,
     Verdict,
     Unlock,
+    ClearLock,
 }
 
 impl ScreenId {
@@ -123,6 +125,7 @@ impl ScreenId {
         ScreenId::TargetLookup,
         ScreenId::Verdict,
         ScreenId::Unlock,
+        ScreenId::ClearLock,
     ];
 
     /// The screen's title.
@@ -135,6 +138,7 @@ impl ScreenId {
             ScreenId::PinEntry => "Check the Support PIN",
             ScreenId::Verdict => "Verdict",
             ScreenId::Unlock => "Account unlock",
+            ScreenId::ClearLock => "Clear a Support PIN lock",
         }
     }
 }
@@ -174,6 +178,7 @@ const CARD: &[Binding] = &[
     b(&[Key::Char('a')], Cmd::OwnAccount, "own account", "Verdict for help with the caller's own account", true),
     b(&[Key::Char('o')], Cmd::OnBehalf, "on behalf of", "Verdict for help with someone else's account (pick the target)", true),
     b(&[Key::Char('u')], Cmd::Unlock, "unlock", "Unlock the caller's own account (no PIN; note how they were identified)", true),
+    b(&[Key::Char('l')], Cmd::ClearLock, "clear PIN lock", "Leads: clear a locked Support PIN, with a reason (audited)", false),
     b(&[Key::Char('n')], Cmd::NewCall, "new call", "End this call and find the next caller", true),
     b(&[Key::Esc], Cmd::Back, "back", "Back to the search results", true),
 ];
@@ -195,6 +200,12 @@ const UNLOCK: &[Binding] = &[
     b(&[Key::Esc], Cmd::Back, "back", "Back to the caller card (nothing is recorded)", true),
 ];
 
+const CLEAR_LOCK: &[Binding] = &[
+    b(&[Key::Enter], Cmd::Submit, "clear lock", "Record the reason and clear the Support PIN lock", true),
+    b(&[Key::Backspace], Cmd::Erase, "erase", "Erase the last character", false),
+    b(&[Key::Esc], Cmd::Back, "back", "Back to the caller card (nothing is recorded)", true),
+];
+
 /// The key table of a screen (without the global keys).
 pub fn bindings(screen: ScreenId) -> &'static [Binding] {
     match screen {
@@ -205,6 +216,7 @@ pub fn bindings(screen: ScreenId) -> &'static [Binding] {
         ScreenId::PinEntry => PIN_ENTRY,
         ScreenId::Verdict => VERDICT,
         ScreenId::Unlock => UNLOCK,
+        ScreenId::ClearLock => CLEAR_LOCK,
     }
 }
 
