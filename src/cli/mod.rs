@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 /// support-desk: find the caller, check their Support PIN, see the delegation verdict; every step
 /// lands in a tamper-evident audit trail. Without a command it opens the screen (TUI).
 #[derive(Debug, Parser)]
-#[command(name = "support-desk", version = VERSION)]
+#[command(name = "support-desk", version)]
 pub struct Cli {
     /// The database file
     #[arg(long, global = true, env = "SUPPORT_DESK_DB", default_value = "./support-desk.sqlite", value_name = "PATH")]
@@ -40,13 +40,12 @@ pub struct Cli {
 }
 
 /// `--version`: the program's version and the database schema version it writes.
-pub const VERSION: &str = concat!(
-    env!("CARGO_PKG_VERSION"),
-    " (database schema ",
-    // Kept equal to `desk::store::SCHEMA_VERSION` by a test (a const string cannot be built from it).
-    "2",
-    ")"
-);
+pub fn version() -> &'static str {
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| {
+        format!("{} (database schema {})", env!("CARGO_PKG_VERSION"), crate::desk::store::SCHEMA_VERSION)
+    })
+}
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
@@ -94,7 +93,7 @@ pub fn command() -> clap::Command {
         let table = table.to_string();
         cmd.after_help(table.clone()).mut_subcommands(move |sub| with_table(sub, &table))
     }
-    with_table(Cli::command(), &exit::help_table())
+    with_table(Cli::command().version(version()), &exit::help_table())
 }
 
 /// Parses the command line.
