@@ -42,7 +42,7 @@ fn generate(path: &Path, rows: usize, variant: u8) {
         if variant == 1 && i % 100 == 7 {
             name.push_str(" (renamed)");
         }
-        let hash = if i % 50 == 0 { FOREIGN } else { "" };
+        let hash = if i % 50 == 0 { format!("\"{FOREIGN}\"") } else { String::new() };
         writeln!(
             out,
             "A{i:07},{role},\"{name}\",user{i}@clinic{practice}.example,+1 (555) {:03}-{:04},\"Clinic {practice}, Suite {}\",{primary},{hash}\r",
