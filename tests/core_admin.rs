@@ -174,7 +174,7 @@ fn after_key_rotation_old_key_hashes_verify_and_are_rekeyed_at_their_next_match(
     let rotation = admin.rotate_key(&key_file).expect("rotate");
     assert_eq!(rotation.old_key_id, old_id);
     assert_ne!(rotation.new_key_id, old_id);
-    assert_eq!(rotation.kept_old_keys, [old_id.clone()], "S-2001 still needs the old key");
+    assert_eq!(rotation.kept_old_keys, std::slice::from_ref(&old_id), "S-2001 still needs the old key");
     assert_eq!(rotation.hashes_to_rekey, 8);
     assert_eq!(f.kinds_after(seq), ["key_rotated"]);
     let ring = PinKey::load_ring_file(&key_file).expect("ring");
@@ -201,7 +201,7 @@ fn after_key_rotation_old_key_hashes_verify_and_are_rekeyed_at_their_next_match(
     assert_eq!(f.account_column::<Option<String>>("P-1001", "pin_key_id"), Some(rotation.new_key_id.clone()));
     // No hash uses the old key any more: prune drops it.
     let status = desk.key_status().expect("status");
-    assert_eq!(status.unused_old_keys, [old_id.clone()]);
+    assert_eq!(status.unused_old_keys, std::slice::from_ref(&old_id));
     assert_eq!(desk.prune_keys(&key_file).expect("prune"), [old_id]);
     assert_eq!(PinKey::load_ring_file(&key_file).expect("ring").len(), 1);
     assert!(open_ring(&f, &key_file).key_status().expect("status").healthy());

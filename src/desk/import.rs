@@ -339,12 +339,9 @@ fn parse_row(cols: &Columns, headers: &[String], line: u64, record: &csv::ByteRe
         )),
         _ => {}
     }
-    if !pin_hash.is_empty() {
-        if let Err(why) = inspect(&pin_hash) {
-            // `inspect` names what is wrong with the form of the hash, never its content.
-            let col = cols.pin_hash;
-            problems.push(problem(col, format!("{why}; the hash is refused")));
-        }
+    // `inspect` names what is wrong with the form of the hash, never its content.
+    if let Some(Err(why)) = Some(&pin_hash).filter(|h| !h.is_empty()).map(|h| inspect(h)) {
+        problems.push(problem(cols.pin_hash, format!("{why}; the hash is refused")));
     }
     if !problems.is_empty() {
         return Err(problems);
@@ -418,7 +415,7 @@ fn check_file(path: &Path, total_bytes: u64, progress: &mut dyn FnMut(&ImportPro
     while reader.read_byte_record(&mut record).map_err(|e| file_error(path, e))? {
         rows += 1;
         let line = record.position().map(|p| p.line() + line_shift).unwrap_or(rows + 1);
-        if rows % PROGRESS_EVERY == 0 {
+        if rows.is_multiple_of(PROGRESS_EVERY) {
             let bytes = record.position().map(|p| p.byte()).unwrap_or(0);
             progress(&ImportProgress { phase: ImportPhase::Checking, rows, total_rows: None, bytes, total_bytes });
         }
@@ -496,7 +493,7 @@ fn check_file(path: &Path, total_bytes: u64, progress: &mut dyn FnMut(&ImportPro
         bad_lines.insert(p.line);
         problems.push(p);
     }
-    problems.sort_by(|a, b| (a.line, a.column_number).cmp(&(b.line, b.column_number)));
+    problems.sort_by_key(|p| (p.line, p.column_number));
     let mut ids: HashSet<Box<str>> = seen.into_keys().collect();
     ids.extend(ids_for_missing_rows);
     if rows == 0 {
@@ -571,7 +568,7 @@ fn sync(
     type Existing = (String, String, String, String, String, Option<String>, bool, Option<String>);
     while reader.read_byte_record(&mut record).map_err(|e| file_error(path, e))? {
         rows += 1;
-        if rows % PROGRESS_EVERY == 0 {
+        if rows.is_multiple_of(PROGRESS_EVERY) {
             let bytes = record.position().map(|p| p.byte()).unwrap_or(0);
             progress(&ImportProgress { phase: ImportPhase::Writing, rows, total_rows: Some(checked.rows), bytes, total_bytes });
         }
@@ -794,7 +791,7 @@ mod tests {
         assert_eq!(clean("  Ada  "), Ok("Ada".into()));
         assert_eq!(clean("Ada\r\nLovelace"), Ok("Ada Lovelace".into()));
         assert_eq!(clean("a\tb"), Ok("a b".into()));
-        assert!(clean("Ada\u{1b}[31m").unwrap_err().contains("U+001B"));
+        assert!(clean("Ada\u{1b}[31m").expect_err("refused").contains("U+001B"));
         assert!(clean("nul\u{0}").is_err());
         assert!(clean("\u{85}next line").is_err(), "C1 controls are refused");
         assert_eq!(clean("Evil\u{202E}x"), Ok("Evil\u{202E}x".into()), "bidi is kept; escaped on display");

@@ -242,9 +242,7 @@ impl Store {
         match copy() {
             Ok(pages) => Ok(pages),
             Err(e) => {
-                for file in [to.to_path_buf()] {
-                    let _ = std::fs::remove_file(file);
-                }
+                let _ = std::fs::remove_file(to);
                 Err(DeskError::Storage { path: to.to_path_buf(), cause: describe_sqlite(&e) })
             }
         }
