@@ -30,6 +30,8 @@ pub struct ImportArgs {
 struct ProgressLine {
     on: bool,
     started: Instant,
+    /// Rows already counted when this phase's clock started.
+    start_rows: u64,
     phase: Option<ImportPhase>,
     last_draw: Option<Instant>,
     drawn: bool,
@@ -40,6 +42,7 @@ impl ProgressLine {
         ProgressLine {
             on: std::io::stderr().is_terminal(),
             started: Instant::now(),
+            start_rows: 0,
             phase: None,
             last_draw: None,
             drawn: false,
@@ -51,8 +54,11 @@ impl ProgressLine {
             return;
         }
         if self.phase != Some(p.phase) {
+            // The first report of a phase starts its clock; rates are measured from there.
             self.phase = Some(p.phase);
             self.started = Instant::now();
+            self.start_rows = p.rows;
+            return;
         }
         let now = Instant::now();
         if self.last_draw.is_some_and(|t| now.duration_since(t) < Duration::from_millis(100)) {
@@ -60,7 +66,7 @@ impl ProgressLine {
         }
         self.last_draw = Some(now);
         let secs = now.duration_since(self.started).as_secs_f64().max(0.001);
-        let rate = p.rows as f64 / secs;
+        let rate = p.rows.saturating_sub(self.start_rows) as f64 / secs;
         let done = match p.total_rows {
             Some(total) if total > 0 => p.rows as f64 / total as f64,
             _ if p.total_bytes > 0 => p.bytes as f64 / p.total_bytes as f64,
