@@ -5,59 +5,17 @@
 mod common;
 
 use common::*;
-use support_desk::desk::example::DirectoryRow;
+use support_desk::desk::import::ImportOptions;
 use support_desk::desk::text::escape_hazards;
-use support_desk::desk::{PinCheck, Role};
+use support_desk::desk::PinCheck;
 
-/// The rows of `tests/data/directory-spreadsheet-export.csv`, byte-order mark stripped.
-fn export_rows() -> Vec<DirectoryRow> {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/directory-spreadsheet-export.csv"))
-        .expect("export");
-    let text = text.strip_prefix('\u{feff}').expect("the file starts with a byte-order mark");
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let headers = reader.headers().expect("headers").clone();
-    assert_eq!(headers.get(0), Some("account_id"));
-    let column = |name: &str| headers.iter().position(|h| h == name).unwrap_or_else(|| panic!("column {name}"));
-    let (idc, role, name, email, phone, practice, primary, hash) = (
-        column("account_id"),
-        column("role"),
-        column("name"),
-        column("email"),
-        column("phone"),
-        column("practice"),
-        column("primary_provider"),
-        column("pin_hash"),
-    );
-    reader
-        .records()
-        .map(|r| {
-            let r = r.expect("record");
-            for field in r.iter() {
-                assert!(!field.ends_with('\r'), "a field ends in CR: {field:?}");
-            }
-            let opt = |i: usize| Some(r[i].to_string()).filter(|v| !v.is_empty());
-            DirectoryRow {
-                id: r[idc].to_string(),
-                role: Role::parse(&r[role]).expect("role"),
-                name: r[name].to_string(),
-                email: r[email].to_string(),
-                phone: r[phone].to_string(),
-                practice: r[practice].to_string(),
-                primary_provider: opt(primary),
-                pin_hash: opt(hash),
-                account_locked: false,
-            }
-        })
-        .collect()
-}
-
+/// A desk with `tests/data/directory-spreadsheet-export.csv` imported by the real importer.
 fn imported() -> Fixture {
     let mut f = Fixture::empty();
-    let rows = export_rows();
-    assert_eq!(rows.len(), 16);
-    for row in &rows {
-        f.desk.put_account(row).unwrap_or_else(|e| panic!("{}: {e}", row.id));
-    }
+    let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/directory-spreadsheet-export.csv"));
+    let report = f.desk.import_directory(path, ImportOptions::default(), &mut |_| {}).expect("import");
+    assert!(report.problems.is_empty() && report.written, "{:?}", report.problems);
+    assert_eq!(report.added, 16);
     f.add_rep("rita", "Rita Alvarez", support_desk::desk::RepRole::Rep, RITA_PASS, None);
     f
 }

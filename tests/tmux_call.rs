@@ -44,7 +44,9 @@ fn rita_checks_carlas_pin_and_asks_on_behalf_of_dr_okafor() {
     tmux.type_text("Okafor");
     tmux.wait_for("P-1001");
     tmux.send(&["Enter"]);
-    let verdict = tmux.wait_for("PROVIDER APPROVAL NEEDED");
+    tmux.wait_for("PROVIDER APPROVAL NEEDED");
+    // The frame may be captured half-written; wait for its last line before reading it whole.
+    let verdict = tmux.wait_for("audit event #");
     assert!(verdict.contains("Approver: Dr. Ada Okafor (P-1001)"), "{verdict}");
     assert!(verdict.contains("Staff on behalf of Provider"), "{verdict}");
     tmux.send(&["C-c"]);

@@ -2,12 +2,16 @@
 //! core. `main` parses, calls [`dispatch`] and turns the result into an exit code ([`Exit`]).
 
 pub mod audit;
+pub mod backup;
 pub mod check;
 pub mod demo;
+pub mod docs;
 pub mod example;
 pub mod exit;
 pub mod generate;
+pub mod import;
 pub mod init;
+pub mod key;
 pub mod lookup;
 pub mod output;
 pub mod pin;
@@ -36,6 +40,14 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+/// `--version`: the program's version and the database schema version it writes.
+pub fn version() -> &'static str {
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| {
+        format!("{} (database schema {})", env!("CARGO_PKG_VERSION"), crate::desk::store::SCHEMA_VERSION)
+    })
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -58,6 +70,17 @@ pub enum Command {
     Audit(audit::AuditCommand),
     /// Print the delegation table and every policy value
     Policy(policy::PolicyArgs),
+    /// Import the directory CSV of the system of record (a sync: add, update, mark removed inactive)
+    Import(import::ImportArgs),
+    /// Check the PIN key file against the database; rotate the key; drop unused old keys
+    #[command(subcommand)]
+    Key(key::KeyCommand),
+    /// Write a consistent copy of the live database to a new file
+    Backup(backup::BackupArgs),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell)
+    Completions(docs::CompletionsArgs),
+    /// Print the man page (roff)
+    Man,
     /// Check the database file and its audit chain, read-only (safe on a damaged file)
     Check(check::CheckArgs),
     /// Build the bundled example database
@@ -73,7 +96,7 @@ pub fn command() -> clap::Command {
         let table = table.to_string();
         cmd.after_help(table.clone()).mut_subcommands(move |sub| with_table(sub, &table))
     }
-    with_table(Cli::command(), &exit::help_table())
+    with_table(Cli::command().version(version()), &exit::help_table())
 }
 
 /// Parses the command line.
@@ -103,6 +126,11 @@ pub fn dispatch(cli: Cli) -> Result<Exit, CliError> {
         Some(Command::Lookup(args)) => lookup::run(db, &args),
         Some(Command::Audit(cmd)) => audit::run(db, &cmd),
         Some(Command::Policy(args)) => policy::run(db, &args),
+        Some(Command::Import(args)) => import::run(db, &args),
+        Some(Command::Key(cmd)) => key::run(db, &cmd),
+        Some(Command::Backup(args)) => backup::run(db, &args),
+        Some(Command::Completions(args)) => docs::completions(&args),
+        Some(Command::Man) => docs::man(),
         Some(Command::Check(args)) => check::run(db, &args),
         Some(Command::Example(cmd)) => example::run(&cmd),
         Some(Command::Generate(args)) => generate::run(db, &args),

@@ -2,7 +2,7 @@
 //! caller read out. The PIN to check is read from stdin, never from the command line.
 
 use super::exit::{CliError, Exit};
-use super::{open_desk, output, secrets, sign_in_with, sign_out};
+use super::{open_desk, output, secrets, sign_in, sign_in_with, sign_out};
 use crate::desk::{AccountId, PinCheck};
 use clap::{Args, Subcommand};
 use std::path::Path;
@@ -14,6 +14,21 @@ pub enum PinCommand {
     New(NewArgs),
     /// Check the Support PIN a caller read out: one line on stdin (or typed without echo)
     Check(CheckArgs),
+    /// Clear a locked Support PIN as a lead, with a reason (audited)
+    Unlock(UnlockArgs),
+}
+
+/// Arguments of `pin unlock`.
+#[derive(Debug, Args)]
+pub struct UnlockArgs {
+    /// The account whose Support PIN is locked
+    pub account: String,
+    /// The lead clearing the lock (passphrase from SUPPORT_DESK_PASSPHRASE or a no-echo prompt)
+    #[arg(long, value_name = "LEAD")]
+    pub rep: String,
+    /// Why the lock is cleared (e.g. "holder identified by call-back on the number of record")
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
 }
 
 /// Arguments of `pin new`.
@@ -53,7 +68,25 @@ pub fn run(db: &Path, cmd: &PinCommand) -> Result<Exit, CliError> {
             Ok(Exit::Ok)
         }
         PinCommand::Check(args) => check(db, args),
+        PinCommand::Unlock(args) => unlock(db, args),
     }
+}
+
+/// A lead clears a PIN lock. The reason is checked before the lead signs in, so bad input records
+/// nothing.
+fn unlock(db: &Path, args: &UnlockArgs) -> Result<Exit, CliError> {
+    let mut desk = open_desk(db)?;
+    crate::desk::admin::check_reason(&args.reason, crate::desk::admin::MIN_REASON_CHARS)?;
+    let session = sign_in(&mut desk, &args.rep)?;
+    let id = AccountId::new(&args.account);
+    let result = desk.clear_pin_lock(&session, &id, &args.reason);
+    sign_out(&mut desk, &session);
+    if result? {
+        output::print(&format!("Support PIN lock of {} cleared; the failure count starts again at 0.\n", output::fit(id.as_str(), 64)))?;
+    } else {
+        output::print(&format!("The Support PIN of {} is not locked; nothing changed.\n", output::fit(id.as_str(), 64)))?;
+    }
+    Ok(Exit::Ok)
 }
 
 /// The PIN and the passphrase are both read before anything is written, so bad input records

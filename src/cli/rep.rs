@@ -17,6 +17,8 @@ pub enum RepCommand {
     Disable(UserArg),
     /// Enable a rep again (also clears a sign-in lockout)
     Enable(UserArg),
+    /// Reset a rep's passphrase (new one from SUPPORT_DESK_PASSPHRASE, or typed twice without echo)
+    Passphrase(PassphraseArgs),
 }
 
 /// A rep's role on the command line.
@@ -55,6 +57,16 @@ pub struct ListArgs {
 pub struct UserArg {
     /// Username
     pub user: String,
+}
+
+/// Arguments of `rep passphrase`.
+#[derive(Debug, Args)]
+pub struct PassphraseArgs {
+    /// Username
+    pub user: String,
+    /// Anything else on the command line: refused unread, so a passphrase typed there is never used
+    #[arg(hide = true)]
+    pub stray: Vec<String>,
 }
 
 /// Runs a `rep` subcommand. These are admin commands: whoever can write the database file is the
@@ -109,6 +121,23 @@ pub fn run(db: &Path, cmd: &RepCommand) -> Result<Exit, CliError> {
                     .collect();
                 output::print(&output::table(&["USER", "NAME", "ROLE", "ACCOUNT", "STATUS"], &rows))?;
             }
+            Ok(Exit::Ok)
+        }
+        RepCommand::Passphrase(PassphraseArgs { user, stray }) => {
+            if !stray.is_empty() {
+                return Err(CliError::usage(
+                    "a passphrase is never taken from the command line; set SUPPORT_DESK_PASSPHRASE or type it \
+                     at the prompt (nothing was changed)",
+                ));
+            }
+            let mut desk = open_desk(db)?;
+            check_username(user)?;
+            if !desk.list_reps()?.iter().any(|r| &r.username == user) {
+                return Err(CliError::new(Exit::NotFound, format!("rep {user} not found")));
+            }
+            let passphrase = secrets::new_passphrase(user)?;
+            desk.reset_passphrase(user, &passphrase, None)?;
+            eprintln!("support-desk: passphrase of {user} reset (a sign-in lockout was cleared too)");
             Ok(Exit::Ok)
         }
         RepCommand::Disable(UserArg { user }) | RepCommand::Enable(UserArg { user }) => {

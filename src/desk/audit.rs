@@ -44,6 +44,9 @@ pub enum EventKind {
     RepEnabled,
     RepDisabled,
     DatabaseCreated,
+    DirectoryImported,
+    RepPassphraseReset,
+    KeyRotated,
 }
 
 impl EventKind {
@@ -75,6 +78,9 @@ impl EventKind {
         EventKind::RepEnabled,
         EventKind::RepDisabled,
         EventKind::DatabaseCreated,
+        EventKind::DirectoryImported,
+        EventKind::RepPassphraseReset,
+        EventKind::KeyRotated,
     ];
 
     /// The stored name, e.g. `pin_validated`.
@@ -106,6 +112,9 @@ impl EventKind {
             EventKind::RepEnabled => "rep_enabled",
             EventKind::RepDisabled => "rep_disabled",
             EventKind::DatabaseCreated => "database_created",
+            EventKind::DirectoryImported => "directory_imported",
+            EventKind::RepPassphraseReset => "rep_passphrase_reset",
+            EventKind::KeyRotated => "key_rotated",
         }
     }
 

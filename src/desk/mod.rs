@@ -4,6 +4,7 @@
 //! Every use case that changes state is one `BEGIN IMMEDIATE` transaction that writes the change
 //! and its audit event together, before the answer is returned.
 
+pub mod admin;
 pub mod audit;
 pub mod check;
 pub mod clock;
@@ -12,6 +13,8 @@ pub mod error;
 pub mod example;
 pub mod generate;
 pub mod ids;
+pub mod import;
+pub mod keys;
 pub mod pin;
 mod pin_check;
 pub mod pin_hash;
@@ -49,32 +52,41 @@ pub type PinSource = Box<dyn FnMut(Option<&Pin>) -> Pin + Send>;
 pub struct Desk {
     store: Store,
     hasher: Result<PinHasher, String>,
+    /// Ids of the keys loaded (newest first), or why none could be loaded.
+    key_ids: Result<Vec<String>, String>,
     clock: Arc<dyn Clock>,
     new_pin: PinSource,
 }
 
 impl Desk {
-    /// Opens the database at `path` with the key found beside it (or in the environment). A
+    /// Opens the database at `path` with the key(s) found beside it (or in the environment). A
     /// missing key only stops what needs it (Support PIN checks and changes).
     pub fn open(path: &Path, mode: OpenMode) -> Result<Desk, DeskError> {
-        let key = PinKey::load_for(path).map_err(|e| e.to_string());
-        Desk::open_with(path, mode, key)
+        let keys = PinKey::load_ring_for(path).map_err(|e| e.to_string());
+        Desk::open_with(path, mode, keys)
     }
 
     /// Opens the database with a given key (tests, tools).
     pub fn open_with_key(path: &Path, mode: OpenMode, key: PinKey) -> Result<Desk, DeskError> {
-        Desk::open_with(path, mode, Ok(key))
+        Desk::open_with(path, mode, Ok(vec![key]))
     }
 
-    fn open_with(path: &Path, mode: OpenMode, key: Result<PinKey, String>) -> Result<Desk, DeskError> {
+    /// Opens the database with the keys of a key file, newest first (tests, tools).
+    pub fn open_with_keys(path: &Path, mode: OpenMode, keys: Vec<PinKey>) -> Result<Desk, DeskError> {
+        Desk::open_with(path, mode, Ok(keys))
+    }
+
+    fn open_with(path: &Path, mode: OpenMode, keys: Result<Vec<PinKey>, String>) -> Result<Desk, DeskError> {
         let store = Store::open(path, mode)?;
+        let key_ids = keys.as_ref().map(|k| k.iter().map(PinKey::id).collect()).map_err(Clone::clone);
         let mut desk = Desk {
             store,
-            hasher: key.map(PinHasher::new),
+            hasher: Err(String::new()),
+            key_ids,
             clock: Arc::new(SystemClock),
             new_pin: Box::new(random_pin),
         };
-        desk.check_key_belongs()?;
+        desk.hasher = desk.choose_key(keys)?;
         Ok(desk)
     }
 
@@ -108,19 +120,46 @@ impl Desk {
             .map_err(|e| self.store.read_error(e))
     }
 
+    /// Picks the key new hashes are made with: the one the database records (`meta.key_id`), or
+    /// the newest when none is recorded yet. A key file that does not hold the recorded key does
+    /// not belong to this database: every PIN check is refused instead of silently failing.
+    fn choose_key(&self, keys: Result<Vec<PinKey>, String>) -> Result<Result<PinHasher, String>, DeskError> {
+        let mut keys = match keys {
+            Ok(k) if k.is_empty() => return Ok(Err("the key file holds no key".into())),
+            Ok(k) => k,
+            Err(e) => return Ok(Err(e)),
+        };
+        let recorded = self.meta("key_id")?;
+        let at = match &recorded {
+            None => 0,
+            Some(id) => match keys.iter().position(|k| &k.id() == id) {
+                Some(at) => at,
+                None => {
+                    let found: Vec<String> = keys.iter().map(PinKey::id).collect();
+                    return Ok(Err(format!(
+                        "the PIN key does not belong to the database {} (key {} found, the database \
+                         was keyed with {}); use the key file made with this database",
+                        self.store.path().display(),
+                        found.join(", "),
+                        id
+                    )));
+                }
+            },
+        };
+        let current = keys.remove(at);
+        Ok(Ok(PinHasher::with_older(current, keys)))
+    }
+
     /// If the database records which key its hashes use, a different key is refused.
     fn check_key_belongs(&mut self) -> Result<(), DeskError> {
-        let recorded = self.meta("key_id")?;
-        if let (Some(recorded), Ok(hasher)) = (&recorded, &self.hasher)
-            && recorded != hasher.key_id()
-        {
-            self.hasher = Err(format!(
-                "the PIN key does not belong to the database {} (key {} found, the database \
-                 was keyed with {}); use the key file made with this database",
-                self.store.path().display(),
-                hasher.key_id(),
-                recorded
-            ));
+        if let Ok(hasher) = &self.hasher {
+            let recorded = self.meta("key_id")?;
+            if recorded.as_deref().is_some_and(|r| r != hasher.key_id()) {
+                self.hasher = Err(format!(
+                    "the PIN key does not belong to the database {}; use the key file made with this database",
+                    self.store.path().display()
+                ));
+            }
         }
         Ok(())
     }

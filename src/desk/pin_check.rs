@@ -82,8 +82,21 @@ impl Desk {
             let now = self.clock.now();
             let at = to_db(now);
             let rep = Some(session.username.clone());
+            let current_key = hasher.key_id().to_string();
             let outcome = self.store.write(|tx| {
                 require_active(tx, session)?;
+                // A desk started before `key rotate` cannot check new hashes: refuse rather than
+                // count a failure the caller did not make.
+                let recorded: Option<String> = tx
+                    .query_row("SELECT value FROM meta WHERE key = 'key_id'", [], |r| r.get(0))
+                    .optional()
+                    .map_err(sql)?;
+                if recorded.is_some_and(|r| r != current_key) {
+                    return Err(DeskError::Key(
+                        "the PIN key was rotated since this desk started; start support-desk again (nothing was decided)"
+                            .into(),
+                    ));
+                }
                 let current: Option<Snapshot> = tx
                     .query_row(
                         "SELECT pin_hash, pin_key_id, pin_locked FROM accounts WHERE id = ?1",
@@ -215,8 +228,17 @@ impl Desk {
 }
 
 /// Records which key this database's PIN hashes use, the first time a keyed hash is written, so
-/// that a different key file is refused later instead of silently failing every check.
+/// that a different key file is refused later instead of silently failing every check. If the key
+/// was rotated since this desk opened (another process ran `key rotate`), nothing is written: a hash
+/// made with the old key could outlive that key.
 fn bind_key_id(tx: &rusqlite::Transaction<'_>, key_id: &str) -> Result<(), DeskError> {
     tx.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('key_id', ?1)", [key_id]).map_err(sql)?;
+    let recorded: String =
+        tx.query_row("SELECT value FROM meta WHERE key = 'key_id'", [], |r| r.get(0)).map_err(sql)?;
+    if recorded != key_id {
+        return Err(DeskError::Key(
+            "the PIN key was rotated since this desk started; start support-desk again (nothing was decided)".into(),
+        ));
+    }
     Ok(())
 }

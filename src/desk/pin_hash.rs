@@ -91,17 +91,30 @@ pub fn inspect(phc: &str) -> Result<HashInfo, String> {
 /// unknown account, an account without a PIN, or an unknown rep take as long as a wrong secret.
 const DUMMY_PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$c3VwcG9ydC1kZXNrLWRteQ$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
-/// Makes and checks Support PIN hashes with the desk's key.
+/// Makes and checks Support PIN hashes with the desk's key. Older keys (after `key rotate`) only
+/// check the hashes they made; every match re-hashes with the current key.
 pub struct PinHasher {
     key: PinKey,
     key_id: String,
+    older: Vec<(String, PinKey)>,
 }
 
 impl PinHasher {
     /// A hasher keyed with `key`.
     pub fn new(key: PinKey) -> PinHasher {
+        PinHasher::with_older(key, Vec::new())
+    }
+
+    /// A hasher making hashes with `key` and still checking hashes made with `older` keys.
+    pub fn with_older(key: PinKey, older: Vec<PinKey>) -> PinHasher {
         let key_id = key.id();
-        PinHasher { key, key_id }
+        let older = older.into_iter().map(|k| (k.id(), k)).collect();
+        PinHasher { key, key_id, older }
+    }
+
+    /// The ids of the older keys this hasher still checks.
+    pub fn older_key_ids(&self) -> Vec<&str> {
+        self.older.iter().map(|(id, _)| id.as_str()).collect()
     }
 
     /// The public fingerprint of the key, stored beside each hash it made.
@@ -110,7 +123,7 @@ impl PinHasher {
     }
 
     fn keyed(&self) -> Result<Argon2<'_>, argon2::Error> {
-        Argon2::new_with_secret(self.key.expose(), Algorithm::Argon2id, Version::V0x13, our_params())
+        argon2_keyed(&self.key)
     }
 
     /// A new keyed argon2id PHC string for `pin`, with a fresh random salt.
@@ -142,6 +155,12 @@ impl PinHasher {
                 Ok(a) => a.verify_password(pin.expose(), &parsed).is_ok(),
                 Err(_) => false,
             },
+            Some(id) if self.older.iter().any(|(old, _)| old == id) => {
+                match self.older.iter().find(|(old, _)| old == id).map(|(_, k)| argon2_keyed(k)) {
+                    Some(Ok(a)) => a.verify_password(pin.expose(), &parsed).is_ok(),
+                    _ => false,
+                }
+            }
             Some(_) => {
                 self.burn(pin);
                 false
@@ -157,6 +176,10 @@ impl PinHasher {
             let _ = a.verify_password(pin.expose(), &parsed);
         }
     }
+}
+
+fn argon2_keyed(key: &PinKey) -> Result<Argon2<'_>, argon2::Error> {
+    Argon2::new_with_secret(key.expose(), Algorithm::Argon2id, Version::V0x13, our_params())
 }
 
 /// Hashes a rep's passphrase (argon2id at our parameters, unkeyed: reps must be able to sign in to

@@ -95,16 +95,42 @@ impl PinKey {
     }
 
     /// Loads the key: `SUPPORT_DESK_KEY` (hex) if set, else the file at `SUPPORT_DESK_KEY_FILE`,
-    /// else the file beside the database.
+    /// else the file beside the database. With several keys, the newest (first).
     pub fn load_for(db: &Path) -> Result<PinKey, KeyError> {
-        if let Ok(hex) = std::env::var("SUPPORT_DESK_KEY") {
-            return PinKey::from_hex(&hex, "SUPPORT_DESK_KEY");
-        }
-        PinKey::load_file(&key_path_for(db))
+        let mut ring = PinKey::load_ring_for(db)?;
+        Ok(ring.remove(0))
     }
 
-    /// Loads a key file, refusing one that others can read.
+    /// Loads every key: newest first. A key file holds one key per line after `key rotate`; the
+    /// older keys stay until no hash uses them. `SUPPORT_DESK_KEY` may list several, space- or
+    /// comma-separated.
+    pub fn load_ring_for(db: &Path) -> Result<Vec<PinKey>, KeyError> {
+        if let Ok(hex) = std::env::var("SUPPORT_DESK_KEY") {
+            return PinKey::ring_from_text(&hex, "SUPPORT_DESK_KEY");
+        }
+        PinKey::load_ring_file(&key_path_for(db))
+    }
+
+    fn ring_from_text(text: &str, what: &str) -> Result<Vec<PinKey>, KeyError> {
+        let keys = text
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|t| !t.is_empty())
+            .map(|t| PinKey::from_hex(t, what))
+            .collect::<Result<Vec<_>, _>>()?;
+        if keys.is_empty() {
+            return Err(KeyError::Malformed(what.to_string()));
+        }
+        Ok(keys)
+    }
+
+    /// Loads a key file (the newest key when it holds several), refusing one that others can read.
     pub fn load_file(path: &Path) -> Result<PinKey, KeyError> {
+        let mut ring = PinKey::load_ring_file(path)?;
+        Ok(ring.remove(0))
+    }
+
+    /// Loads every key of a key file, newest first, refusing a file that others can read.
+    pub fn load_ring_file(path: &Path) -> Result<Vec<PinKey>, KeyError> {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => Zeroizing::new(t),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -120,7 +146,40 @@ impl PinKey {
                 return Err(KeyError::TooOpen(path.to_path_buf(), mode));
             }
         }
-        PinKey::from_hex(&text, &path.display().to_string())
+        PinKey::ring_from_text(&text, &path.display().to_string())
+    }
+
+    /// Replaces the key file at `path` with `keys` (newest first), atomically: a new file with mode
+    /// 0600 is written and synced beside it, then renamed over the old one. A crash leaves either
+    /// the old file or the new one, never a half-written key.
+    pub fn save_ring(keys: &[&PinKey], path: &Path) -> Result<(), KeyError> {
+        let mut tmp_name = path.as_os_str().to_owned();
+        tmp_name.push(".new");
+        let tmp = PathBuf::from(tmp_name);
+        let _ = std::fs::remove_file(&tmp);
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&tmp).map_err(|e| KeyError::Io(tmp.clone(), e))?;
+        let mut text = Zeroizing::new(String::new());
+        for key in keys {
+            text.push_str(&hex::encode(key.expose()));
+            text.push('\n');
+        }
+        file.write_all(text.as_bytes()).map_err(|e| KeyError::Io(tmp.clone(), e))?;
+        file.sync_all().map_err(|e| KeyError::Io(tmp.clone(), e))?;
+        std::fs::rename(&tmp, path).map_err(|e| KeyError::Io(path.to_path_buf(), e))?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            // Make the rename itself durable; a directory that cannot be opened is not fatal.
+            if let Ok(d) = std::fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(())
     }
 
     /// Loads the key for a database, or makes and saves a new one if none exists yet.

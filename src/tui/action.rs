@@ -25,6 +25,10 @@ pub enum Action {
     StartUnlock,
     /// Unlock, with the note of how the caller was identified.
     SubmitUnlock(String),
+    /// Start clearing the caller's locked Support PIN (leads only).
+    StartClearLock,
+    /// Clear the lock, with the lead's reason.
+    SubmitClearLock(String),
     /// Go back one screen.
     Back,
     /// End the call and find the next caller.

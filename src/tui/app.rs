@@ -5,6 +5,7 @@ use crate::desk::{AccountId, Desk, DeskError, PinCheck, Request, Session, SignIn
 use crate::tui::action::Action;
 use crate::tui::keymap::{Cmd, GLOBAL, Key, ScreenId, bindings, keys_label};
 use crate::tui::screens::caller_card::Card;
+use crate::tui::screens::clear_lock::ClearLock;
 use crate::tui::screens::lookup::{Lookup, RESULT_LIMIT};
 use crate::tui::screens::pin_entry::PinEntry;
 use crate::tui::screens::sign_in::SignIn;
@@ -45,6 +46,7 @@ pub struct App {
     pin: Option<PinEntry>,
     verdict: Option<VerdictView>,
     unlock: Option<Unlock>,
+    clear_lock: Option<ClearLock>,
     help: bool,
     status: Option<Status>,
     pending: Option<Action>,
@@ -67,6 +69,7 @@ impl App {
             pin: None,
             verdict: None,
             unlock: None,
+            clear_lock: None,
             help: false,
             status: None,
             pending: None,
@@ -131,7 +134,7 @@ impl App {
         }
         let captures_text = match self.view {
             ScreenId::SignIn => self.sign_in.captures_text(),
-            ScreenId::Unlock => true,
+            ScreenId::Unlock | ScreenId::ClearLock => true,
             _ => false,
         };
         let global = GLOBAL.iter().find(|b| b.keys.contains(&key)).map(|b| b.cmd);
@@ -151,6 +154,7 @@ impl App {
             ScreenId::PinEntry => self.pin.as_mut().and_then(|p| p.handle_key(key)),
             ScreenId::Verdict => self.verdict.as_mut().and_then(|v| v.handle_key(key)),
             ScreenId::Unlock => self.unlock.as_mut().and_then(|u| u.handle_key(key)),
+            ScreenId::ClearLock => self.clear_lock.as_mut().and_then(|c| c.handle_key(key)),
         };
         if let Some(action) = action {
             self.apply(action);
@@ -177,6 +181,12 @@ impl App {
             ScreenId::Unlock => {
                 if let Some(u) = self.unlock.as_mut() {
                     u.paste(text);
+                }
+                None
+            }
+            ScreenId::ClearLock => {
+                if let Some(c) = self.clear_lock.as_mut() {
+                    c.paste(text);
                 }
                 None
             }
@@ -227,6 +237,7 @@ impl App {
         self.pin = None;
         self.verdict = None;
         self.unlock = None;
+        self.clear_lock = None;
         self.help = false;
         self.status = None;
         self.view = ScreenId::SignIn;
@@ -324,11 +335,18 @@ impl App {
                 }
             }
             Action::SubmitUnlock(note) => self.submit_unlock(&note),
+            Action::StartClearLock => self.start_clear_lock(),
+            Action::SubmitClearLock(reason) => self.submit_clear_lock(&reason),
             Action::Back => {
                 self.view = match self.view {
                     ScreenId::Card => ScreenId::Lookup,
-                    ScreenId::PinEntry | ScreenId::TargetLookup | ScreenId::Verdict | ScreenId::Unlock => {
+                    ScreenId::PinEntry
+                    | ScreenId::TargetLookup
+                    | ScreenId::Verdict
+                    | ScreenId::Unlock
+                    | ScreenId::ClearLock => {
                         self.pin = None;
+                        self.clear_lock = None;
                         ScreenId::Card
                     }
                     other => other,
@@ -339,6 +357,7 @@ impl App {
                 self.pin = None;
                 self.verdict = None;
                 self.unlock = None;
+                self.clear_lock = None;
                 self.lookup = Lookup::new(ScreenId::Lookup);
                 self.view = ScreenId::Lookup;
             }
@@ -430,6 +449,51 @@ impl App {
         }
     }
 
+    /// Leads get the reason prompt; a rep is told at once (the core refuses a rep as well).
+    fn start_clear_lock(&mut self) {
+        let (Some(session), Some((_, name))) = (self.session.clone(), self.caller()) else { return };
+        if session.role != crate::desk::RepRole::Lead {
+            self.status = Some(Status { text: "Only a lead can clear a Support PIN lock; ask your lead.".into(), error: true });
+            return;
+        }
+        let locked = self.card.as_ref().is_some_and(|c| c.card.account.pin_locked);
+        if !locked {
+            self.info("The Support PIN is not locked; there is nothing to clear.");
+            return;
+        }
+        self.clear_lock = Some(ClearLock::new(name));
+        self.view = ScreenId::ClearLock;
+    }
+
+    fn submit_clear_lock(&mut self, reason: &str) {
+        let (Some(session), Some((id, _))) = (self.session.clone(), self.caller()) else { return };
+        match self.desk.clear_pin_lock(&session, &id, reason) {
+            Ok(cleared) => {
+                if let (Some(card), Ok(Some(account))) = (self.card.as_mut(), self.desk.account(&id)) {
+                    card.card.account = account;
+                    card.last_check = None;
+                }
+                self.clear_lock = None;
+                self.view = ScreenId::Card;
+                if cleared {
+                    self.info("Support PIN lock cleared (audited with your reason). The failure count starts again at 0.");
+                } else {
+                    self.info("The Support PIN was not locked; nothing changed.");
+                }
+            }
+            Err(DeskError::Invalid(why)) => {
+                if let Some(c) = self.clear_lock.as_mut() {
+                    c.set_message(why);
+                }
+            }
+            Err(e) => {
+                self.clear_lock = None;
+                self.view = ScreenId::Card;
+                self.error(e);
+            }
+        }
+    }
+
     /// Draws the whole screen. Drawing never changes state and never touches the database.
     pub fn render(&self, f: &mut Frame<'_>) {
         let area = f.area();
@@ -499,6 +563,11 @@ impl App {
             ScreenId::Unlock => {
                 if let Some(u) = &self.unlock {
                     u.render(f, body, self.theme);
+                }
+            }
+            ScreenId::ClearLock => {
+                if let Some(c) = &self.clear_lock {
+                    c.render(f, body, self.theme);
                 }
             }
         }

@@ -80,6 +80,7 @@ pub enum Cmd {
     OwnAccount,
     OnBehalf,
     Unlock,
+    ClearLock,
     NewCall,
     SignOut,
     Suspend,
@@ -112,6 +113,7 @@ pub enum ScreenId {
     PinEntry,
     Verdict,
     Unlock,
+    ClearLock,
 }
 
 impl ScreenId {
@@ -124,6 +126,7 @@ impl ScreenId {
         ScreenId::TargetLookup,
         ScreenId::Verdict,
         ScreenId::Unlock,
+        ScreenId::ClearLock,
     ];
 
     /// The screen's title.
@@ -136,6 +139,7 @@ impl ScreenId {
             ScreenId::PinEntry => "Check the Support PIN",
             ScreenId::Verdict => "Verdict",
             ScreenId::Unlock => "Account unlock",
+            ScreenId::ClearLock => "Clear a Support PIN lock",
         }
     }
 }
@@ -176,6 +180,7 @@ const CARD: &[Binding] = &[
     b(&[Key::Char('a')], Cmd::OwnAccount, "own account", "Verdict for help with the caller's own account", true),
     b(&[Key::Char('o')], Cmd::OnBehalf, "on behalf of", "Verdict for help with someone else's account (pick the target)", true),
     b(&[Key::Char('u')], Cmd::Unlock, "unlock", "Unlock the caller's own account (no PIN; note how they were identified)", true),
+    b(&[Key::Char('l')], Cmd::ClearLock, "clear PIN lock", "Leads: clear a locked Support PIN, with a reason (audited)", false),
     b(&[Key::Char('n')], Cmd::NewCall, "new call", "End this call and find the next caller", true),
     b(&[Key::Esc], Cmd::Back, "back", "Back to the search results", true),
 ];
@@ -197,6 +202,12 @@ const UNLOCK: &[Binding] = &[
     b(&[Key::Esc], Cmd::Back, "back", "Back to the caller card (nothing is recorded)", true),
 ];
 
+const CLEAR_LOCK: &[Binding] = &[
+    b(&[Key::Enter], Cmd::Submit, "clear lock", "Record the reason and clear the Support PIN lock", true),
+    b(&[Key::Backspace], Cmd::Erase, "erase", "Erase the last character", false),
+    b(&[Key::Esc], Cmd::Back, "back", "Back to the caller card (nothing is recorded)", true),
+];
+
 /// The key table of a screen (without the global keys).
 pub fn bindings(screen: ScreenId) -> &'static [Binding] {
     match screen {
@@ -207,6 +218,7 @@ pub fn bindings(screen: ScreenId) -> &'static [Binding] {
         ScreenId::PinEntry => PIN_ENTRY,
         ScreenId::Verdict => VERDICT,
         ScreenId::Unlock => UNLOCK,
+        ScreenId::ClearLock => CLEAR_LOCK,
     }
 }
 

@@ -222,3 +222,31 @@ fn create_private_file(path: &Path) -> Result<(), DeskError> {
         cause: format!("could not create the file: {e}"),
     })
 }
+
+impl Store {
+    /// Copies the database to a new file at `to` (mode 0600) with SQLite's online backup, which
+    /// reads a consistent snapshot while other processes keep writing. Returns the pages copied.
+    /// An existing file is refused; a failed copy is removed.
+    pub fn backup_to(&self, to: &Path) -> Result<i64, DeskError> {
+        create_private_file(to).map_err(|_| DeskError::Invalid(format!(
+            "{} already exists or cannot be created; a backup is always a new file",
+            to.display()
+        )))?;
+        let copy = || -> rusqlite::Result<i64> {
+            let mut dst = Connection::open(to)?;
+            let backup = rusqlite::backup::Backup::new(&self.conn, &mut dst)?;
+            backup.run_to_completion(256, Duration::from_millis(5), None)?;
+            let pages = backup.progress().pagecount as i64;
+            drop(backup);
+            dst.query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0))?;
+            Ok(pages)
+        };
+        match copy() {
+            Ok(pages) => Ok(pages),
+            Err(e) => {
+                let _ = std::fs::remove_file(to);
+                Err(DeskError::Storage { path: to.to_path_buf(), cause: describe_sqlite(&e) })
+            }
+        }
+    }
+}

@@ -29,6 +29,7 @@ impl Card {
             Cmd::OwnAccount => Action::Decide(crate::desk::Request::OwnAccount),
             Cmd::OnBehalf => Action::ChooseTarget,
             Cmd::Unlock => Action::StartUnlock,
+            Cmd::ClearLock => Action::StartClearLock,
             Cmd::NewCall => Action::NewCall,
             Cmd::Back => Action::Back,
             _ => return None,
@@ -79,7 +80,7 @@ impl Card {
         if !a.has_pin {
             lines.push(row("Support PIN", "none set (the holder makes one in their settings)".into(), theme.warn()));
         } else if a.pin_locked {
-            lines.push(row("Support PIN", "LOCKED after repeated failures (holder makes a new one, or a lead clears it)".into(), theme.error()));
+            lines.push(row("Support PIN", "LOCKED after repeated failures (holder makes a new one, or a lead clears it: l)".into(), theme.error()));
         } else {
             lines.push(row("Support PIN", "set, not locked".into(), plain));
         }

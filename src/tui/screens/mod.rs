@@ -2,6 +2,7 @@
 //! [`Action`](crate::tui::action::Action)) and drawing from `&self`.
 
 pub mod caller_card;
+pub mod clear_lock;
 pub mod lookup;
 pub mod pin_entry;
 pub mod sign_in;

@@ -1,0 +1,805 @@
+//! Importing the directory export of the system of record (CSV), as a sync.
+//!
+//! The file is read twice, streaming: the first pass checks every row and every link between rows
+//! (duplicate ids, staff whose primary provider is missing or in another practice) without writing
+//! anything; the second pass writes the good rows in one `BEGIN IMMEDIATE` transaction together with
+//! the import's audit event, so an import is whole or not at all. The file's SHA-256 is computed in
+//! both passes; if the file changed in between, nothing is written.
+//!
+//! Text rules: a byte-order mark before the first header is ignored; header names are matched
+//! case-insensitively and in any order; ids, phones and PIN hashes stay text. A line break or tab
+//! inside a field (a spreadsheet cell that wrapped) becomes one space; any other control character
+//! refuses the row. Names and practices are NFC-normalised. Bidi overrides are kept as given and
+//! escaped wherever they are shown or exported.
+
+use super::audit::{self, EventKind, NewEvent};
+use super::clock::to_db;
+use super::directory::search_text;
+use super::error::DeskError;
+use super::pin_hash::inspect;
+use super::policy::Role;
+use super::store::sql;
+use super::text::{digits, escape_hazards, normalize};
+use super::Desk;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
+use std::path::Path;
+
+/// How an import behaves.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ImportOptions {
+    /// Import the good rows and report the bad ones, instead of refusing the whole file.
+    pub skip_bad: bool,
+    /// Check and count everything, write nothing (not even an audit event).
+    pub dry_run: bool,
+}
+
+/// Which pass an import is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportPhase {
+    /// Reading and checking every row; nothing is written.
+    Checking,
+    /// Writing the good rows.
+    Writing,
+}
+
+/// How far an import has come, for a progress line.
+#[derive(Clone, Copy, Debug)]
+pub struct ImportProgress {
+    pub phase: ImportPhase,
+    /// Rows read so far in this pass.
+    pub rows: u64,
+    /// Rows in the file, once known (the writing pass).
+    pub total_rows: Option<u64>,
+    /// Bytes read so far in this pass.
+    pub bytes: u64,
+    /// Size of the file.
+    pub total_bytes: u64,
+}
+
+/// One problem with the file, by line and column. Never carries a PIN hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// The line the row starts on (1 is the header).
+    pub line: u64,
+    /// The column's header name, when the problem is in one field.
+    pub column: Option<String>,
+    /// The column's position (1-based), when the problem is in one field.
+    pub column_number: Option<usize>,
+    /// The row's account id, when it has one.
+    pub account_id: Option<String>,
+    /// What is wrong, in words.
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}", self.line)?;
+        if let (Some(name), Some(n)) = (&self.column, self.column_number) {
+            write!(f, ", column {n} ({name})")?;
+        }
+        if let Some(id) = &self.account_id {
+            write!(f, " [{}]", escape_hazards(id))?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// What an import did (or, refused or dry run, would have done).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    /// SHA-256 of the file, hex.
+    pub file_sha256: String,
+    /// Data rows in the file.
+    pub rows: u64,
+    /// Accounts new to the desk.
+    pub added: u64,
+    /// Accounts whose directory data (or imported PIN hash, or active flag) changed.
+    pub updated: u64,
+    /// Accounts already exactly as the file has them.
+    pub unchanged: u64,
+    /// Active accounts the file no longer lists: marked inactive (never deleted).
+    pub removed: u64,
+    /// Bad rows left out (`--skip-bad`).
+    pub skipped: u64,
+    /// Every problem, in line order.
+    pub problems: Vec<Problem>,
+    /// Things worth knowing that are not problems (ignored columns, kept PINs).
+    pub notes: Vec<String>,
+    /// True when the directory was changed.
+    pub written: bool,
+    /// True for `--dry-run`.
+    pub dry_run: bool,
+    /// True when the file is refused (a header problem, or any problem without `skip_bad`):
+    /// nothing was (or, in a dry run, would be) written.
+    pub refused: bool,
+    /// The import's audit event, when one was recorded.
+    pub audit_seq: Option<i64>,
+}
+
+/// The columns the file must have (`pin_hash` may be left out).
+const REQUIRED: [&str; 7] = ["account_id", "role", "name", "email", "phone", "practice", "primary_provider"];
+/// Longest field accepted, in characters: anything longer is a broken file, not a name.
+const MAX_FIELD_CHARS: usize = 512;
+/// How often (rows) progress is reported.
+const PROGRESS_EVERY: u64 = 8192;
+
+#[derive(Clone, Copy)]
+struct Columns {
+    id: usize,
+    role: usize,
+    name: usize,
+    email: usize,
+    phone: usize,
+    practice: usize,
+    primary: usize,
+    pin_hash: Option<usize>,
+    width: usize,
+}
+
+/// One good row, ready to store.
+struct Row {
+    id: String,
+    role: Role,
+    name: String,
+    email: String,
+    phone: String,
+    practice: String,
+    primary: Option<String>,
+    pin_hash: Option<String>,
+}
+
+/// What the checking pass keeps of each row to check links between rows.
+struct Seen {
+    line: u64,
+    role: Option<Role>,
+    practice: u32,
+    primary: Option<Box<str>>,
+    bad: bool,
+}
+
+/// A reader that feeds every byte it reads to SHA-256.
+struct Hashing<R> {
+    inner: R,
+    sha: Sha256,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.sha.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+fn file_error(path: &Path, e: impl std::fmt::Display) -> DeskError {
+    DeskError::Invalid(format!("could not read {}: {e}", path.display()))
+}
+
+/// The CSV reader over the file, and how many lines to add to the reader's line numbers. The
+/// reader takes `\r\n` as one record end but places the next record at its `\n`, one line early;
+/// files with CRLF line ends (what spreadsheets write) are therefore counted one line on.
+fn open_csv(path: &Path) -> Result<(csv::Reader<Hashing<std::fs::File>>, u64), DeskError> {
+    let mut file = std::fs::File::open(path).map_err(|e| file_error(path, e))?;
+    let mut head = vec![0u8; 64 * 1024];
+    let n = file.read(&mut head).map_err(|e| file_error(path, e))?;
+    let crlf = head[..n].iter().position(|&b| b == b'\n').is_some_and(|i| i > 0 && head[i - 1] == b'\r');
+    let file = std::fs::File::open(path).map_err(|e| file_error(path, e))?;
+    let reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(Hashing { inner: file, sha: Sha256::new() });
+    Ok((reader, u64::from(crlf)))
+}
+
+fn finish_sha(reader: csv::Reader<Hashing<std::fs::File>>) -> String {
+    hex::encode(reader.into_inner().sha.finalize())
+}
+
+/// Reads the header row: which column holds what. Problems are about the whole file.
+fn read_columns(headers: &csv::ByteRecord, notes: &mut Vec<String>) -> Result<Columns, Vec<Problem>> {
+    let names: Vec<String> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, raw)| {
+            let text = String::from_utf8_lossy(raw);
+            let text = if i == 0 { text.trim_start_matches('\u{feff}') } else { &text };
+            text.trim().to_lowercase().replace([' ', '-'], "_")
+        })
+        .collect();
+    let mut problems = Vec::new();
+    let header_problem = |column: Option<(usize, &str)>, message: String| Problem {
+        line: 1,
+        column: column.map(|(_, n)| n.to_string()),
+        column_number: column.map(|(i, _)| i + 1),
+        account_id: None,
+        message,
+    };
+    let mut position = HashMap::new();
+    for (i, name) in names.iter().enumerate() {
+        if position.insert(name.as_str(), i).is_some() {
+            problems.push(header_problem(Some((i, name)), "this column appears twice in the header".into()));
+        }
+        if matches!(name.as_str(), "pin" | "support_pin" | "pin_plaintext" | "plaintext_pin") {
+            problems.push(header_problem(
+                Some((i, name)),
+                "a plaintext Support PIN column is never imported; export pin_hash instead".into(),
+            ));
+        } else if !REQUIRED.contains(&name.as_str()) && name != "pin_hash" {
+            notes.push(format!("column {} ({}) is not used and was ignored", i + 1, escape_hazards(name)));
+        }
+    }
+    let missing: Vec<&str> = REQUIRED.iter().copied().filter(|c| !position.contains_key(c)).collect();
+    if !missing.is_empty() {
+        problems.push(header_problem(None, format!("the header lacks the column(s): {}", missing.join(", "))));
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let at = |name: &str| position.get(name).copied().unwrap_or(usize::MAX);
+    Ok(Columns {
+        id: at("account_id"),
+        role: at("role"),
+        name: at("name"),
+        email: at("email"),
+        phone: at("phone"),
+        practice: at("practice"),
+        primary: at("primary_provider"),
+        pin_hash: position.get("pin_hash").copied(),
+        width: names.len(),
+    })
+}
+
+/// A value quoted for a problem message: hazards escaped, cut short.
+fn quoted(text: &str) -> String {
+    let cut: String = text.chars().take(40).collect();
+    let more = if text.chars().count() > 40 { "…" } else { "" };
+    format!("\"{}{more}\"", escape_hazards(&cut))
+}
+
+/// Cleans one field: line breaks and tabs become spaces, other control characters are refused.
+fn clean(raw: &str) -> Result<String, String> {
+    if let Some(c) = raw.chars().find(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        return Err(format!("contains the control character U+{:04X}; fix the source", c as u32));
+    }
+    if raw.chars().count() > MAX_FIELD_CHARS {
+        return Err(format!("is longer than {MAX_FIELD_CHARS} characters"));
+    }
+    if raw.contains(['\n', '\r', '\t']) {
+        Ok(raw.split_whitespace().collect::<Vec<_>>().join(" "))
+    } else {
+        Ok(raw.trim().to_string())
+    }
+}
+
+/// Checks one record on its own. Every problem of the row is listed, not only the first.
+fn parse_row(cols: &Columns, headers: &[String], line: u64, record: &csv::ByteRecord) -> Result<Row, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let id_guess = record.get(cols.id).and_then(|b| std::str::from_utf8(b).ok()).map(|s| s.trim().to_string());
+    let id_guess = id_guess.filter(|s| !s.is_empty() && !s.chars().any(char::is_control));
+    let problem = |col: Option<usize>, message: String| Problem {
+        line,
+        column: col.map(|c| headers.get(c).cloned().unwrap_or_default()),
+        column_number: col.map(|c| c + 1),
+        account_id: id_guess.clone(),
+        message,
+    };
+    if record.len() != cols.width {
+        problems.push(problem(None, format!("has {} fields; the header has {}", record.len(), cols.width)));
+    }
+    let mut field = |col: usize, required: bool| -> String {
+        let Some(bytes) = record.get(col) else {
+            if required {
+                problems.push(problem(Some(col), "is missing".into()));
+            }
+            return String::new();
+        };
+        let text = match std::str::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(_) => {
+                problems.push(problem(Some(col), "is not valid UTF-8 (save the file as UTF-8)".into()));
+                return String::new();
+            }
+        };
+        match clean(text) {
+            Ok(t) if t.is_empty() && required => {
+                problems.push(problem(Some(col), "is empty".into()));
+                t
+            }
+            Ok(t) => t,
+            Err(why) => {
+                problems.push(problem(Some(col), why));
+                String::new()
+            }
+        }
+    };
+    let id = field(cols.id, true);
+    let role_text = field(cols.role, true);
+    let name = normalize(&field(cols.name, true));
+    let email = field(cols.email, false);
+    let phone = field(cols.phone, false);
+    let practice = normalize(&field(cols.practice, true));
+    let primary = field(cols.primary, false);
+    let pin_hash = cols.pin_hash.map(|c| field(c, false)).unwrap_or_default();
+    let role = Role::parse(&role_text);
+    if role.is_none() && !role_text.is_empty() {
+        problems.push(problem(Some(cols.role), format!("unknown role {}; expected provider or staff", quoted(&role_text))));
+    }
+    match role {
+        Some(Role::Staff) if primary.is_empty() => {
+            problems.push(problem(Some(cols.primary), "is empty; staff need their primary provider".into()));
+        }
+        Some(Role::Provider) if !primary.is_empty() => problems.push(problem(
+            Some(cols.primary),
+            format!("is {}; a provider has no primary provider", quoted(&primary)),
+        )),
+        _ => {}
+    }
+    // `inspect` names what is wrong with the form of the hash, never its content.
+    if let Some(Err(why)) = Some(&pin_hash).filter(|h| !h.is_empty()).map(|h| inspect(h)) {
+        problems.push(problem(cols.pin_hash, format!("{why}; the hash is refused")));
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(Row {
+        id,
+        role: role.unwrap_or(Role::Staff),
+        name,
+        email,
+        phone,
+        practice,
+        primary: Some(primary).filter(|p| !p.is_empty()),
+        pin_hash: Some(pin_hash).filter(|h| !h.is_empty()),
+    })
+}
+
+/// The result of the checking pass.
+struct Checked {
+    sha: String,
+    rows: u64,
+    columns: Columns,
+    headers: Vec<String>,
+    /// Every account id the file lists (good rows or bad), so a bad row never counts as removed.
+    ids: HashSet<Box<str>>,
+    /// Lines of rows that are left out.
+    bad_lines: HashSet<u64>,
+    problems: Vec<Problem>,
+    notes: Vec<String>,
+}
+
+fn check_file(path: &Path, total_bytes: u64, progress: &mut dyn FnMut(&ImportProgress)) -> Result<Checked, DeskError> {
+    let (mut reader, line_shift) = open_csv(path)?;
+    let mut notes = Vec::new();
+    let header_record = reader.byte_headers().map_err(|e| file_error(path, e))?.clone();
+    let columns = match read_columns(&header_record, &mut notes) {
+        Ok(c) => c,
+        Err(problems) => {
+            // Read the rest so the SHA-256 covers the whole file.
+            let mut sink = Vec::new();
+            let mut inner = reader.into_inner();
+            inner.read_to_end(&mut sink).map_err(|e| file_error(path, e))?;
+            return Ok(Checked {
+                sha: hex::encode(inner.sha.finalize()),
+                rows: 0,
+                columns: Columns { id: 0, role: 0, name: 0, email: 0, phone: 0, practice: 0, primary: 0, pin_hash: None, width: 0 },
+                headers: Vec::new(),
+                ids: HashSet::new(),
+                bad_lines: HashSet::new(),
+                problems,
+                notes,
+            });
+        }
+    };
+    let headers: Vec<String> = header_record
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let t = String::from_utf8_lossy(h);
+            let t = if i == 0 { t.trim_start_matches('\u{feff}').to_string() } else { t.to_string() };
+            escape_hazards(t.trim())
+        })
+        .collect();
+    let mut problems = Vec::new();
+    let mut seen: HashMap<Box<str>, Seen> = HashMap::new();
+    let mut duplicates: HashMap<Box<str>, Vec<u64>> = HashMap::new();
+    let mut bad_lines = HashSet::new();
+    let mut practices: HashMap<String, u32> = HashMap::new();
+    let mut record = csv::ByteRecord::new();
+    let mut rows = 0u64;
+    let mut ids_for_missing_rows = HashSet::new();
+    while reader.read_byte_record(&mut record).map_err(|e| file_error(path, e))? {
+        rows += 1;
+        let line = record.position().map(|p| p.line() + line_shift).unwrap_or(rows + 1);
+        if rows.is_multiple_of(PROGRESS_EVERY) {
+            let bytes = record.position().map(|p| p.byte()).unwrap_or(0);
+            progress(&ImportProgress { phase: ImportPhase::Checking, rows, total_rows: None, bytes, total_bytes });
+        }
+        match parse_row(&columns, &headers, line, &record) {
+            Ok(row) => {
+                let next = practices.len() as u32;
+                let practice = *practices.entry(row.practice).or_insert(next);
+                let id: Box<str> = row.id.into();
+                if let Some(first) = seen.get(&id) {
+                    duplicates.entry(id.clone()).or_insert_with(|| vec![first.line]).push(line);
+                    continue;
+                }
+                seen.insert(id, Seen { line, role: Some(row.role), practice, primary: row.primary.map(Into::into), bad: false });
+            }
+            Err(row_problems) => {
+                bad_lines.insert(line);
+                if let Some(id) = row_problems.first().and_then(|p| p.account_id.clone()) {
+                    let id: Box<str> = id.into();
+                    match seen.get(&id) {
+                        Some(first) => duplicates.entry(id.clone()).or_insert_with(|| vec![first.line]).push(line),
+                        None => {
+                            seen.insert(id.clone(), Seen { line, role: None, practice: u32::MAX, primary: None, bad: true });
+                        }
+                    }
+                    ids_for_missing_rows.insert(id);
+                }
+                problems.extend(row_problems);
+            }
+        }
+    }
+    progress(&ImportProgress { phase: ImportPhase::Checking, rows, total_rows: Some(rows), bytes: total_bytes, total_bytes });
+    // A duplicated id is ambiguous: every row carrying it is left out.
+    for (id, lines) in &duplicates {
+        for &line in lines {
+            let others: Vec<String> = lines.iter().filter(|&&l| l != line).map(u64::to_string).collect();
+            if bad_lines.insert(line) {
+                problems.push(Problem {
+                    line,
+                    column: Some(headers[columns.id].clone()),
+                    column_number: Some(columns.id + 1),
+                    account_id: Some(id.to_string()),
+                    message: format!("duplicate account id (also on line {})", others.join(", ")),
+                });
+            }
+        }
+        if let Some(s) = seen.get_mut(id) {
+            s.bad = true;
+        }
+    }
+    // Staff need a primary provider that is a good provider row of the same practice.
+    let mut staff_problems = Vec::new();
+    for (id, s) in &seen {
+        if s.bad || s.role != Some(Role::Staff) {
+            continue;
+        }
+        let Some(primary) = &s.primary else { continue };
+        let why = match seen.get(primary) {
+            None => format!("names {}, which is not in the file", quoted(primary)),
+            Some(p) if p.role == Some(Role::Staff) => format!("names {}, which is staff, not a provider", quoted(primary)),
+            Some(p) if p.bad => format!("names {}, whose own row (line {}) is bad", quoted(primary), p.line),
+            Some(p) if p.practice != s.practice => {
+                format!("names {}, a provider in another practice", quoted(primary))
+            }
+            Some(_) => continue,
+        };
+        staff_problems.push(Problem {
+            line: s.line,
+            column: Some(headers[columns.primary].clone()),
+            column_number: Some(columns.primary + 1),
+            account_id: Some(id.to_string()),
+            message: why,
+        });
+    }
+    for p in staff_problems {
+        bad_lines.insert(p.line);
+        problems.push(p);
+    }
+    problems.sort_by_key(|p| (p.line, p.column_number));
+    let mut ids: HashSet<Box<str>> = seen.into_keys().collect();
+    ids.extend(ids_for_missing_rows);
+    if rows == 0 {
+        problems.push(Problem {
+            line: 1,
+            column: None,
+            column_number: None,
+            account_id: None,
+            message: "the file holds no accounts; importing it would mark every account inactive".into(),
+        });
+    }
+    Ok(Checked { sha: finish_sha(reader), rows, columns, headers, ids, bad_lines, problems, notes })
+}
+
+/// Counts of the writing pass.
+#[derive(Default)]
+struct Counts {
+    added: u64,
+    updated: u64,
+    unchanged: u64,
+    removed: u64,
+    pins_kept: u64,
+}
+
+fn pin_digest(phc: &str) -> String {
+    hex::encode(Sha256::digest(phc.as_bytes()))
+}
+
+/// The second pass: classifies every good row against the database and, when `write`, stores it.
+/// Runs inside one transaction (a write transaction, or a read snapshot for a dry run).
+fn sync(
+    conn: &Connection,
+    path: &Path,
+    checked: &Checked,
+    write: bool,
+    now: &str,
+    total_bytes: u64,
+    progress: &mut dyn FnMut(&ImportProgress),
+) -> Result<(Counts, String), DeskError> {
+    let cols = checked.columns;
+    let (mut reader, line_shift) = open_csv(path)?;
+    reader.byte_headers().map_err(|e| file_error(path, e))?;
+    let mut existing = conn
+        .prepare(
+            "SELECT a.role, a.name, a.email, a.phone, p.name, a.primary_provider, a.active, a.import_pin_digest \
+             FROM accounts a JOIN practices p ON p.id = a.practice_id WHERE a.id = ?1",
+        )
+        .map_err(sql)?;
+    let mut insert = conn
+        .prepare(
+            "INSERT INTO accounts (id, role, name, email, phone, phone_digits, practice_id, primary_provider, \
+             pin_hash, pin_set_at, import_pin_digest, search_text) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        )
+        .map_err(sql)?;
+    let mut update = conn
+        .prepare(
+            "UPDATE accounts SET role = ?2, name = ?3, email = ?4, phone = ?5, phone_digits = ?6, practice_id = ?7, \
+             primary_provider = ?8, active = 1, search_text = ?9 WHERE id = ?1",
+        )
+        .map_err(sql)?;
+    let mut set_pin = conn
+        .prepare(
+            "UPDATE accounts SET pin_hash = ?2, pin_key_id = NULL, pin_set_at = ?3, pin_failures = 0, pin_locked = 0, \
+             import_pin_digest = ?4 WHERE id = ?1",
+        )
+        .map_err(sql)?;
+    let mut practice_ids: HashMap<String, i64> = HashMap::new();
+    let mut counts = Counts::default();
+    let mut record = csv::ByteRecord::new();
+    let mut rows = 0u64;
+    type Existing = (String, String, String, String, String, Option<String>, bool, Option<String>);
+    while reader.read_byte_record(&mut record).map_err(|e| file_error(path, e))? {
+        rows += 1;
+        if rows.is_multiple_of(PROGRESS_EVERY) {
+            let bytes = record.position().map(|p| p.byte()).unwrap_or(0);
+            progress(&ImportProgress { phase: ImportPhase::Writing, rows, total_rows: Some(checked.rows), bytes, total_bytes });
+        }
+        let line = record.position().map(|p| p.line() + line_shift).unwrap_or(rows + 1);
+        if checked.bad_lines.contains(&line) {
+            continue;
+        }
+        let row = parse_row(&cols, &checked.headers, line, &record)
+            .map_err(|_| DeskError::Invalid(format!("{} changed while it was imported; nothing was written", path.display())))?;
+        let practice_id = match practice_ids.get(&row.practice) {
+            Some(id) => Some(*id),
+            None => {
+                let found: Option<i64> = conn
+                    .query_row("SELECT id FROM practices WHERE name = ?1", [&row.practice], |r| r.get(0))
+                    .optional()
+                    .map_err(sql)?;
+                let id = match (found, write) {
+                    (Some(id), _) => Some(id),
+                    (None, true) => {
+                        conn.execute("INSERT INTO practices (name) VALUES (?1)", [&row.practice]).map_err(sql)?;
+                        Some(conn.last_insert_rowid())
+                    }
+                    (None, false) => None,
+                };
+                if let Some(id) = id {
+                    practice_ids.insert(row.practice.clone(), id);
+                }
+                id
+            }
+        };
+        let digest = row.pin_hash.as_deref().map(pin_digest);
+        let before: Option<Existing> = existing
+            .query_row([&row.id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+            })
+            .optional()
+            .map_err(sql)?;
+        let search = || search_text(&row.id, &row.name, &row.email, &row.phone, &row.practice);
+        let Some((role, name, email, phone, practice, primary, active, old_digest)) = before else {
+            counts.added += 1;
+            if write {
+                insert
+                    .execute(params![
+                        row.id,
+                        row.role.as_str(),
+                        row.name,
+                        row.email,
+                        row.phone,
+                        digits(&row.phone),
+                        practice_id,
+                        row.primary,
+                        row.pin_hash,
+                        row.pin_hash.as_ref().map(|_| now),
+                        digest,
+                        search()
+                    ])
+                    .map_err(sql)?;
+            }
+            continue;
+        };
+        let data_changed = role != row.role.as_str()
+            || name != row.name
+            || email != row.email
+            || phone != row.phone
+            || practice != row.practice
+            || primary != row.primary
+            || !active;
+        // A hash from the file replaces the desk's only when the system of record changed it since
+        // the last import; the same stale hash never brings back a PIN the desk rotated away.
+        let pin_changed = digest.is_some() && digest != old_digest;
+        if row.pin_hash.is_some() && !pin_changed {
+            counts.pins_kept += 1;
+        }
+        if data_changed || pin_changed {
+            counts.updated += 1;
+        } else {
+            counts.unchanged += 1;
+        }
+        if write && data_changed {
+            update
+                .execute(params![
+                    row.id,
+                    row.role.as_str(),
+                    row.name,
+                    row.email,
+                    row.phone,
+                    digits(&row.phone),
+                    practice_id,
+                    row.primary,
+                    search()
+                ])
+                .map_err(sql)?;
+        }
+        if write && pin_changed {
+            set_pin.execute(params![row.id, row.pin_hash, now, digest]).map_err(sql)?;
+        }
+    }
+    let sha = finish_sha(reader);
+    // Active accounts the file no longer lists are marked inactive: the audit trail refers to them.
+    let mut gone = Vec::new();
+    {
+        let mut active = conn.prepare("SELECT id FROM accounts WHERE active = 1").map_err(sql)?;
+        let mut rows = active.query([]).map_err(sql)?;
+        while let Some(r) = rows.next().map_err(sql)? {
+            let id: String = r.get(0).map_err(sql)?;
+            if !checked.ids.contains(id.as_str()) {
+                gone.push(id);
+            }
+        }
+    }
+    counts.removed = gone.len() as u64;
+    if write {
+        let mut deactivate = conn.prepare("UPDATE accounts SET active = 0 WHERE id = ?1").map_err(sql)?;
+        for id in &gone {
+            deactivate.execute([id]).map_err(sql)?;
+        }
+    }
+    Ok((counts, sha))
+}
+
+impl Desk {
+    /// Imports the directory file at `path` as a sync: new accounts are added, changed ones
+    /// updated, accounts the file no longer lists marked inactive (never deleted). By default one
+    /// bad row refuses the whole file and nothing changes (no audit event either); with `skip_bad`
+    /// the good rows are imported and the bad ones reported. Every import that writes is one audit
+    /// event, in the same transaction, with its counts and the file's SHA-256.
+    pub fn import_directory(
+        &mut self,
+        path: &Path,
+        options: ImportOptions,
+        progress: &mut dyn FnMut(&ImportProgress),
+    ) -> Result<ImportReport, DeskError> {
+        let total_bytes = std::fs::metadata(path).map_err(|e| file_error(path, e))?.len();
+        let checked = check_file(path, total_bytes, progress)?;
+        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let mut report = ImportReport {
+            file_sha256: checked.sha.clone(),
+            rows: checked.rows,
+            added: 0,
+            updated: 0,
+            unchanged: 0,
+            removed: 0,
+            skipped: checked.bad_lines.len() as u64,
+            problems: checked.problems.clone(),
+            notes: checked.notes.clone(),
+            written: false,
+            dry_run: options.dry_run,
+            refused: false,
+            audit_seq: None,
+        };
+        let header_bad = checked.problems.iter().any(|p| p.line == 1);
+        let refuse = header_bad || (!options.skip_bad && !checked.problems.is_empty());
+        report.refused = refuse;
+        let now_at = self.clock.now();
+        let now = to_db(now_at);
+        if refuse {
+            // Refused: nothing changes, not even the audit trail (the admin sees every problem).
+            report.skipped = 0;
+            return Ok(report);
+        }
+        let (counts, sha) = if options.dry_run {
+            let tx = self.store.conn().unchecked_transaction().map_err(|e| self.store.read_error(e))?;
+            sync(&tx, path, &checked, false, &now, total_bytes, progress)?
+        } else {
+            let conn = self.store.conn();
+            // A bigger page cache for the bulk write; put back afterwards.
+            let _ = conn.execute_batch("PRAGMA cache_size = -131072");
+            let result = self.store.write(|tx| {
+                tx.execute_batch("PRAGMA defer_foreign_keys = ON").map_err(sql)?;
+                let (counts, sha) = sync(tx, path, &checked, true, &now, total_bytes, progress)?;
+                if sha != checked.sha {
+                    return Err(DeskError::Invalid(format!(
+                        "{} changed while it was imported; nothing was written",
+                        path.display()
+                    )));
+                }
+                let detail = format!(
+                    "{}: {} row(s); added {}, updated {}, unchanged {}, removed {} (marked inactive), skipped {}; sha256 {}",
+                    file_name, checked.rows, counts.added, counts.updated, counts.unchanged, counts.removed,
+                    checked.bad_lines.len(), sha
+                );
+                let seq = audit::append(tx, now_at, EventKind::DirectoryImported, &NewEvent {
+                    outcome: "ok".into(),
+                    reason: Some(if options.skip_bad && !checked.problems.is_empty() { "skipped_bad_rows" } else { "sync" }.into()),
+                    detail: Some(detail),
+                    ..NewEvent::default()
+                })?;
+                Ok((counts, sha, seq))
+            });
+            let _ = self.store.conn().execute_batch("PRAGMA cache_size = -2000");
+            let (counts, sha, seq) = result?;
+            report.written = true;
+            report.audit_seq = Some(seq);
+            (counts, sha)
+        };
+        if sha != checked.sha {
+            return Err(DeskError::Invalid(format!("{} changed while it was imported; nothing was written", path.display())));
+        }
+        if counts.pins_kept > 0 {
+            report.notes.push(format!(
+                "{} PIN hash(es) in the file were already imported before and were not applied again: \
+                 the desk's current PIN stays (it may have been rotated since)",
+                counts.pins_kept
+            ));
+        }
+        report.added = counts.added;
+        report.updated = counts.updated;
+        report.unchanged = counts.unchanged;
+        report.removed = counts.removed;
+        Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_cleaned_or_refused() {
+        assert_eq!(clean("  Ada  "), Ok("Ada".into()));
+        assert_eq!(clean("Ada\r\nLovelace"), Ok("Ada Lovelace".into()));
+        assert_eq!(clean("a\tb"), Ok("a b".into()));
+        assert!(clean("Ada\u{1b}[31m").expect_err("refused").contains("U+001B"));
+        assert!(clean("nul\u{0}").is_err());
+        assert!(clean("\u{85}next line").is_err(), "C1 controls are refused");
+        assert_eq!(clean("Evil\u{202E}x"), Ok("Evil\u{202E}x".into()), "bidi is kept; escaped on display");
+    }
+
+    #[test]
+    fn quoted_values_are_escaped_and_short() {
+        assert_eq!(quoted("Evil\u{202E}"), "\"Evil\\u{202E}\"");
+        assert_eq!(quoted(&"x".repeat(50)).chars().count(), 43);
+    }
+}
