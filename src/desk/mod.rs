@@ -5,6 +5,7 @@
 //! and its audit event together, before the answer is returned.
 
 pub mod audit;
+mod cases;
 pub mod check;
 pub mod clock;
 mod directory;
@@ -23,6 +24,10 @@ pub mod text;
 mod trail;
 mod verdicts;
 
+pub use cases::{
+    Approval, ApprovalMethod, ApprovalOutcome, CaseDetail, CaseFilter, CaseNote, CaseOutcome, CasePinCheck,
+    CaseStatus, CaseSummary, CaseVerdict, Channel, CheckedAs, Party, Verification,
+};
 pub use directory::{Account, AccountSummary, CallerCard, Person};
 pub use error::DeskError;
 pub use ids::{AccountId, CaseId, RepId};

@@ -6,7 +6,10 @@ use rusqlite::{Connection, TransactionBehavior};
 use std::path::Path;
 
 /// Migrations in order; the schema version after applying the first `n` is `n`.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_cases_approvals.sql"),
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
