@@ -591,10 +591,10 @@ impl Desk {
             if load_account(tx, caller).map_err(sql)?.is_none() {
                 return Err(DeskError::NotFound(format!("account {caller}")));
             }
-            if let Some(t) = &target {
-                if load_account(tx, t).map_err(sql)?.is_none() {
-                    return Err(DeskError::NotFound(format!("account {t}")));
-                }
+            if let Some(t) = &target
+                && load_account(tx, t).map_err(sql)?.is_none()
+            {
+                return Err(DeskError::NotFound(format!("account {t}")));
             }
             let mut involved = vec![caller];
             involved.extend(target.as_ref());
@@ -1067,7 +1067,7 @@ impl Desk {
             let mut stmt = conn
                 .prepare_cached(
                     "SELECT r.username FROM case_touches t JOIN reps r ON r.id = t.rep_id WHERE t.case_id = ?1 \
-                     ORDER BY t.first_at, r.username",
+                     ORDER BY t.first_at, t.rowid",
                 )
                 .map_err(sql)?;
             let touched_by = stmt

@@ -223,7 +223,6 @@ pub(crate) fn append_verdict(
         reason: Some(decision.rule.code().into()),
         policy_version: Some(policy.version),
         detail: Some(detail),
-        ..NewEvent::default()
     })
 }
 
