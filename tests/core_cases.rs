@@ -316,7 +316,7 @@ fn three_failures_end_a_cases_verification_and_five_still_lock_the_pin() {
     let next = open(&mut f, &rita, "S-2001", None);
     assert_eq!(check(&mut f, &rita, next, "S-2001", "2222").check, Some(PinCheck::Rejected { attempts_left: 1 }));
     assert_eq!(check(&mut f, &rita, next, "S-2001", "2222").check, Some(PinCheck::Locked));
-    assert_eq!(f.account_column::<bool>("S-2001", "pin_locked"), true);
+    assert!(f.account_column::<bool>("S-2001", "pin_locked"));
     let kinds = f.kinds_after(f.head_seq() - 2);
     assert_eq!(kinds, ["pin_rejected", "pin_locked"]);
     assert_chain_intact(&f);
