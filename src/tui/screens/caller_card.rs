@@ -29,6 +29,7 @@ impl Card {
             Cmd::OwnAccount => Action::Decide(crate::desk::Request::OwnAccount),
             Cmd::OnBehalf => Action::ChooseTarget,
             Cmd::Unlock => Action::StartUnlock,
+            Cmd::StartCase => Action::StartCase,
             Cmd::NewCall => Action::NewCall,
             Cmd::Back => Action::Back,
             _ => return None,
