@@ -207,8 +207,9 @@ const CARD: &[Binding] = &[
     b(&[Key::Char('a')], Cmd::OwnAccount, "own account", "Verdict for help with the caller's own account", true),
     b(&[Key::Char('o')], Cmd::OnBehalf, "on behalf of", "Verdict for help with someone else's account (pick the target)", true),
     b(&[Key::Char('u')], Cmd::Unlock, "unlock", "Unlock the caller's own account (no PIN; note how they were identified)", true),
-    b(&[Key::Char('c')], Cmd::StartCase, "start case", "Start a case for this caller (the PIN is then checked inside the case)", true),
-    b(&[Key::Char('n')], Cmd::NewCall, "new call", "End this call and find the next caller", true),
+    b(&[Key::Char('c')], Cmd::StartCase, "open case", "Open a case for this caller (the PIN is then checked inside the case)", true),
+    // Not in the footer (it would wrap at 100 columns); in help, and in the verdict's footer.
+    b(&[Key::Char('n')], Cmd::NewCall, "new call", "End this call and find the next caller", false),
     b(&[Key::Esc], Cmd::Back, "back", "Back to the search results", true),
 ];
 
