@@ -219,16 +219,16 @@ pub fn verdict_text(v: &CaseVerdict, detail: Option<&CaseDetail>) -> String {
     text.push('\n');
     text.push_str(&format!("  {}\n", output::fit(&v.shown.policy_row, 600)));
     text.push_str(&format!("  Next step: {}\n", output::fit(&v.shown.next_step, 400)));
-    if let (Verdict::NeedsApproval { .. }, Some(d)) = (verdict, detail) {
-        if let Some(email) = &d.approver_email {
-            text.push_str(&format!(
-                "  Two ways to approve: a reply on the case from {} (case approve --via case-reply), or the \
-                 provider calls and gives their own Support PIN (pin check {} --case {}).\n",
-                output::fit(email, 80),
-                d.approver.as_ref().map(|a| a.id.as_str()).unwrap_or(""),
-                v.case_id
-            ));
-        }
+    if let (Verdict::NeedsApproval { .. }, Some(d)) = (verdict, detail)
+        && let Some(email) = &d.approver_email
+    {
+        text.push_str(&format!(
+            "  Two ways to approve: a reply on the case from {} (case approve --via case-reply), or the \
+             provider calls and gives their own Support PIN (pin check {} --case {}).\n",
+            output::fit(email, 80),
+            d.approver.as_ref().map(|a| a.id.as_str()).unwrap_or(""),
+            v.case_id
+        ));
     }
     if let Some(a) = &v.expired_approval {
         text.push_str(&format!("  Approval #{} expired at {}; a new approval is needed.\n", a.id, a.expires_at));

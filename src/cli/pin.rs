@@ -8,7 +8,7 @@ use crate::desk::{AccountId, CaseId, CasePinCheck, PinCheck};
 /// A check on a call, or inside a case.
 enum Checked {
     Call(PinCheck),
-    InCase(CasePinCheck),
+    InCase(Box<CasePinCheck>),
 }
 use clap::{Args, Subcommand};
 use std::path::Path;
@@ -81,7 +81,7 @@ fn check(db: &Path, args: &CheckArgs) -> Result<Exit, CliError> {
     let session = sign_in_with(&mut desk, &args.rep, &passphrase)?;
     let account = AccountId::new(&args.account);
     let result = match args.case {
-        Some(case) => desk.check_pin_in_case(&session, CaseId(case), &account, &pin).map(Checked::InCase),
+        Some(case) => desk.check_pin_in_case(&session, CaseId(case), &account, &pin).map(|c| Checked::InCase(Box::new(c))),
         None => desk.check_pin(&session, &account, &pin).map(Checked::Call),
     };
     drop(pin);
@@ -95,7 +95,10 @@ fn check(db: &Path, args: &CheckArgs) -> Result<Exit, CliError> {
     }
     let check = match checked {
         Checked::Call(check) => check,
-        Checked::InCase(CasePinCheck { check: Some(check), approval, case_id, .. }) => {
+        Checked::InCase(c) if c.check.is_some() => {
+            let CasePinCheck { check, approval, case_id, .. } = *c;
+            // The guard above made sure a check was made; `Locked` is never the fallback taken.
+            let check = check.unwrap_or(PinCheck::Locked);
             if let (Some(a), false) = (approval, args.json) {
                 eprintln!(
                     "support-desk: approval recorded for case {case_id}: {} ({}), valid until {}",
