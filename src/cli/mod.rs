@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod backup;
+pub mod case;
 pub mod check;
 pub mod demo;
 pub mod docs;
@@ -63,6 +64,9 @@ pub enum Command {
     Pin(pin::PinCommand),
     /// The delegation verdict for a caller's request, recorded in the audit trail
     Verdict(verdict::VerdictArgs),
+    /// Cases: open, verdict, approve, note, await, close, list, show
+    #[command(subcommand)]
+    Case(case::CaseCommand),
     /// Find accounts by name, email, phone, account id or practice
     Lookup(lookup::LookupArgs),
     /// List the audit trail and verify its hash chain
@@ -123,6 +127,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit, CliError> {
         Some(Command::Rep(cmd)) => rep::run(db, &cmd),
         Some(Command::Pin(cmd)) => pin::run(db, &cmd),
         Some(Command::Verdict(args)) => verdict::run(db, &args),
+        Some(Command::Case(cmd)) => case::run(db, &cmd),
         Some(Command::Lookup(args)) => lookup::run(db, &args),
         Some(Command::Audit(cmd)) => audit::run(db, &cmd),
         Some(Command::Policy(args)) => policy::run(db, &args),

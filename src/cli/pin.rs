@@ -3,7 +3,13 @@
 
 use super::exit::{CliError, Exit};
 use super::{open_desk, output, secrets, sign_in, sign_in_with, sign_out};
-use crate::desk::{AccountId, PinCheck};
+use crate::desk::{AccountId, CaseId, CasePinCheck, PinCheck};
+
+/// A check on a call, or inside a case.
+enum Checked {
+    Call(PinCheck),
+    InCase(Box<CasePinCheck>),
+}
 use clap::{Args, Subcommand};
 use std::path::Path;
 
@@ -46,6 +52,10 @@ pub struct CheckArgs {
     /// The rep checking (passphrase from SUPPORT_DESK_PASSPHRASE or a no-echo prompt)
     #[arg(long, value_name = "USER")]
     pub rep: String,
+    /// Check inside this case: the caller's PIN verifies them in the case; the approving
+    /// provider's PIN records their approval
+    #[arg(long, value_name = "ID")]
+    pub case: Option<i64>,
     /// Print JSON
     #[arg(long)]
     pub json: bool,
@@ -102,13 +112,47 @@ fn check(db: &Path, args: &CheckArgs) -> Result<Exit, CliError> {
     let passphrase = secrets::sign_in_passphrase(&args.rep)?;
     let pin = secrets::read_pin()?;
     let session = sign_in_with(&mut desk, &args.rep, &passphrase)?;
-    let result = desk.check_pin(&session, &AccountId::new(&args.account), &pin);
+    let account = AccountId::new(&args.account);
+    let result = match args.case {
+        Some(case) => desk.check_pin_in_case(&session, CaseId(case), &account, &pin).map(|c| Checked::InCase(Box::new(c))),
+        None => desk.check_pin(&session, &account, &pin).map(Checked::Call),
+    };
     drop(pin);
     sign_out(&mut desk, &session);
-    let check = result?;
+    let checked = result?;
     if args.json {
-        output::print_json(&check)?;
-    } else {
+        match &checked {
+            Checked::Call(check) => output::print_json(check)?,
+            Checked::InCase(c) => output::print_json(c)?,
+        }
+    }
+    let check = match checked {
+        Checked::Call(check) => check,
+        Checked::InCase(c) if c.check.is_some() => {
+            let CasePinCheck { check, approval, case_id, .. } = *c;
+            // The guard above made sure a check was made; `Locked` is never the fallback taken.
+            let check = check.unwrap_or(PinCheck::Locked);
+            if let (Some(a), false) = (approval, args.json) {
+                eprintln!(
+                    "support-desk: approval recorded for case {case_id}: {} ({}), valid until {}",
+                    output::fit(&a.provider.name, 60),
+                    a.provider.id,
+                    a.expires_at
+                );
+            }
+            check
+        }
+        Checked::InCase(c) => {
+            if !args.json {
+                output::print(&format!(
+                    "not checked: verification has ended for case {} after {} failed checks\n",
+                    c.case_id, c.failures_in_case
+                ))?;
+            }
+            return Ok(Exit::AuthFailed);
+        }
+    };
+    if !args.json {
         let line = match check {
             PinCheck::Matched => "matched".to_string(),
             PinCheck::Rejected { attempts_left: 1 } => "did not match (1 attempt left)".to_string(),

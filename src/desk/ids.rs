@@ -30,7 +30,8 @@ impl fmt::Display for AccountId {
 pub struct RepId(pub i64);
 
 /// A case's id in the `cases` table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(transparent)]
 pub struct CaseId(pub i64);
 
 impl fmt::Display for CaseId {

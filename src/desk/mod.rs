@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod audit;
+mod cases;
 pub mod check;
 pub mod clock;
 mod directory;
@@ -27,6 +28,10 @@ pub mod text;
 mod trail;
 mod verdicts;
 
+pub use cases::{
+    Approval, ApprovalMethod, ApprovalOutcome, CaseDetail, CaseFilter, CaseNote, CaseOutcome, CasePinCheck,
+    CaseStatus, CaseSummary, CaseVerdict, Channel, CheckedAs, Party, Verification,
+};
 pub use directory::{Account, AccountSummary, CallerCard, Person};
 pub use error::DeskError;
 pub use ids::{AccountId, CaseId, RepId};

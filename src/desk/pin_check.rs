@@ -56,6 +56,23 @@ impl Desk {
     /// the transaction then re-reads the account and, if its PIN changed meanwhile, the check is
     /// done again against the new hash.
     pub fn check_pin(&mut self, session: &Session, id: &AccountId, pin: &Pin) -> Result<PinCheck, DeskError> {
+        self.check_pin_with(session, id, pin, None, |_, _| Ok(None), |_, check, _, _| Ok(check))
+    }
+
+    /// The Support PIN check behind [`Desk::check_pin`] and the checks inside a case. In the one
+    /// write transaction: `gate` may stop the check before anything about the PIN is written
+    /// (returning its answer), then the check is recorded (its events carry `case_id`), then
+    /// `after` adds what the outcome means for the case (given the outcome, the time and the
+    /// sequence number of the check's own event).
+    pub(crate) fn check_pin_with<T>(
+        &mut self,
+        session: &Session,
+        id: &AccountId,
+        pin: &Pin,
+        case_id: Option<i64>,
+        mut gate: impl FnMut(&rusqlite::Transaction<'_>, chrono::DateTime<chrono::Utc>) -> Result<Option<T>, DeskError>,
+        mut after: impl FnMut(&rusqlite::Transaction<'_>, PinCheck, chrono::DateTime<chrono::Utc>, i64) -> Result<T, DeskError>,
+    ) -> Result<T, DeskError> {
         if session.account_id.as_ref() == Some(id) {
             return Err(DeskError::Refused("a rep never verifies their own account; another rep must take this call".into()));
         }
@@ -97,6 +114,10 @@ impl Desk {
                             .into(),
                     ));
                 }
+                if let Some(stop) = gate(tx, now)? {
+                    return Ok(Some(stop));
+                }
+                let checked = (|| -> Result<Option<(PinCheck, i64)>, DeskError> {
                 let current: Option<Snapshot> = tx
                     .query_row(
                         "SELECT pin_hash, pin_key_id, pin_locked FROM accounts WHERE id = ?1",
@@ -110,6 +131,7 @@ impl Desk {
                 }
                 let event = |outcome: &str, reason: Option<&str>, detail: Option<String>| NewEvent {
                     rep: rep.clone(),
+                    case_id,
                     account_id: Some(id.to_string()),
                     outcome: outcome.into(),
                     reason: reason.map(str::to_string),
@@ -128,16 +150,19 @@ impl Desk {
                             |r| r.get(0),
                         )
                         .map_err(sql)?;
-                    audit::append(tx, now, EventKind::PinRejected, &event("fail", Some("unknown_account"), None))?;
-                    return Ok(Some(if failures >= threshold {
-                        PinCheck::Locked
-                    } else {
-                        PinCheck::Rejected { attempts_left: threshold - failures }
-                    }));
+                    let seq = audit::append(tx, now, EventKind::PinRejected, &event("fail", Some("unknown_account"), None))?;
+                    return Ok(Some((
+                        if failures >= threshold {
+                            PinCheck::Locked
+                        } else {
+                            PinCheck::Rejected { attempts_left: threshold - failures }
+                        },
+                        seq,
+                    )));
                 };
                 if current.pin_locked {
-                    audit::append(tx, now, EventKind::PinRejected, &event("locked", Some("pin_locked"), None))?;
-                    return Ok(Some(PinCheck::Locked));
+                    let seq = audit::append(tx, now, EventKind::PinRejected, &event("locked", Some("pin_locked"), None))?;
+                    return Ok(Some((PinCheck::Locked, seq)));
                 }
                 if let Some((new_hash, key_id)) = &rotation {
                     bind_key_id(tx, key_id)?;
@@ -147,13 +172,13 @@ impl Desk {
                         params![id.as_str(), new_hash, key_id, at],
                     )
                     .map_err(sql)?;
-                    audit::append(
+                    let seq = audit::append(
                         tx,
                         now,
                         EventKind::PinValidated,
                         &event("ok", Some("matched"), Some("matched; rotated to a new PIN nobody at the desk has seen".into())),
                     )?;
-                    return Ok(Some(PinCheck::Matched));
+                    return Ok(Some((PinCheck::Matched, seq)));
                 }
                 let reason = if current.pin_hash.is_none() { "no_pin_set" } else { "mismatch" };
                 let failures: i64 = tx
@@ -164,7 +189,7 @@ impl Desk {
                     )
                     .map_err(sql)?;
                 let attempts_left = (threshold - failures).max(0);
-                audit::append(
+                let seq = audit::append(
                     tx,
                     now,
                     EventKind::PinRejected,
@@ -178,9 +203,14 @@ impl Desk {
                         EventKind::PinLocked,
                         &event("locked", Some("too_many_failures"), Some(format!("locked after {failures} consecutive failures"))),
                     )?;
-                    return Ok(Some(PinCheck::Locked));
+                    return Ok(Some((PinCheck::Locked, seq)));
                 }
-                Ok(Some(PinCheck::Rejected { attempts_left }))
+                Ok(Some((PinCheck::Rejected { attempts_left }, seq)))
+                })()?;
+                match checked {
+                    Some((check, seq)) => after(tx, check, now, seq).map(Some),
+                    None => Ok(None),
+                }
             })?;
             if let Some(outcome) = outcome {
                 return Ok(outcome);

@@ -40,8 +40,9 @@ pub struct Unlocked {
 /// Shortest note a rep must write about how an unlock caller was identified.
 pub const MIN_IDENTIFIED_NOTE_CHARS: usize = 8;
 
-/// True when the caller's PIN matched for this rep within the idle timeout. A match "in the
-/// future" (the clock moved back) counts only within the same window.
+/// True when the caller's PIN matched for this rep, outside any case, within the idle timeout. A
+/// match "in the future" (the clock moved back) counts only within the same window. A match inside
+/// a case belongs to that case and never counts here.
 fn verified_recently(
     tx: &Transaction<'_>,
     session: &Session,
@@ -52,7 +53,7 @@ fn verified_recently(
     let at: Option<String> = tx
         .query_row(
             "SELECT at FROM audit_events WHERE account_id = ?1 AND kind = 'pin_validated' AND rep = ?2 \
-             ORDER BY seq DESC LIMIT 1",
+             AND case_id IS NULL ORDER BY seq DESC LIMIT 1",
             [caller.as_str(), session.username.as_str()],
             |r| r.get(0),
         )
@@ -119,7 +120,7 @@ impl Desk {
     }
 }
 
-fn shown(decision: Decision, target_name: Option<&str>, policy_version: i64, audit_seq: i64) -> VerdictShown {
+pub(crate) fn shown(decision: Decision, target_name: Option<&str>, policy_version: i64, audit_seq: i64) -> VerdictShown {
     VerdictShown {
         policy_row: decision.rule.policy_row().to_string(),
         next_step: decision.next_step(target_name),
@@ -140,6 +141,21 @@ fn record_verdict(
     policy: &super::policy::Policy,
     note: Option<&str>,
 ) -> Result<(Decision, Option<String>, i64), DeskError> {
+    let verified = verified_recently(tx, session, caller_id, now, policy.idle_timeout_minutes)?;
+    let (decision, target) = gather_and_decide(tx, session, caller_id, request, verified)?;
+    let seq = append_verdict(tx, session, caller_id, request, target.as_ref(), &decision, now, policy, None, note)?;
+    Ok((decision, target.map(|t| t.name), seq))
+}
+
+/// Gathers the facts of a request and decides it, given whether the caller is verified (by the
+/// call's or the case's rule). Returns the decision and the target account.
+pub(crate) fn gather_and_decide(
+    tx: &Transaction<'_>,
+    session: &Session,
+    caller_id: &AccountId,
+    request: &Request,
+    verified: bool,
+) -> Result<(Decision, Option<super::directory::Account>), DeskError> {
     require_active(tx, session)?;
     let caller = load_account(tx, caller_id)
         .map_err(sql)?
@@ -154,7 +170,6 @@ fn record_verdict(
         Some(p) => load_account(tx, p).map_err(sql)?,
         None => None,
     };
-    let verified = verified_recently(tx, session, caller_id, now, policy.idle_timeout_minutes)?;
     let caller_facts = caller.facts();
     let target_facts = target.as_ref().map(|t| t.facts());
     let primary_facts = target_primary.as_ref().map(|p| p.facts());
@@ -166,6 +181,24 @@ fn record_verdict(
         verified,
         target_primary: primary_facts.as_ref(),
     });
+    Ok((decision, target))
+}
+
+/// Appends the `verdict_shown` event of a decision (in `case_id`, when given; `extra` is added to
+/// the detail, e.g. the approval a case verdict cites) and returns its sequence number.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn append_verdict(
+    tx: &Transaction<'_>,
+    session: &Session,
+    caller_id: &AccountId,
+    request: &Request,
+    target: Option<&super::directory::Account>,
+    decision: &Decision,
+    now: chrono::DateTime<chrono::Utc>,
+    policy: &super::policy::Policy,
+    case: Option<(i64, String)>,
+    note: Option<&str>,
+) -> Result<i64, DeskError> {
     let approver = match &decision.verdict {
         Verdict::NeedsApproval { approver } => Some(approver.id.to_string()),
         _ => None,
@@ -177,21 +210,24 @@ fn record_verdict(
     if let Some(n) = note {
         detail.push_str(&format!("; identified by: {n}"));
     }
-    let seq = audit::append(tx, now, EventKind::VerdictShown, &NewEvent {
+    let case_id = case.as_ref().map(|c| c.0);
+    if let Some((_, extra)) = case.filter(|c| !c.1.is_empty()) {
+        detail.push_str(&format!("; {extra}"));
+    }
+    audit::append(tx, now, EventKind::VerdictShown, &NewEvent {
         rep: Some(session.username.clone()),
+        case_id,
         account_id: Some(caller_id.to_string()),
-        other_account: target.as_ref().map(|t| t.id.to_string()),
+        other_account: target.map(|t| t.id.to_string()),
         outcome: decision.verdict.code().into(),
         reason: Some(decision.rule.code().into()),
         policy_version: Some(policy.version),
         detail: Some(detail),
-        ..NewEvent::default()
-    })?;
-    Ok((decision, target.map(|t| t.name), seq))
+    })
 }
 
 /// True when `text` has `n` or more ASCII digits in a row.
-fn has_digit_run(text: &str, n: usize) -> bool {
+pub(crate) fn has_digit_run(text: &str, n: usize) -> bool {
     let mut run = 0;
     for c in text.chars() {
         run = if c.is_ascii_digit() { run + 1 } else { 0 };

@@ -1,7 +1,7 @@
 //! What a key asks the app to do. Screens turn keys into actions; `App::apply` is the only place
 //! that calls the core.
 
-use crate::desk::{AccountId, Pin, Request};
+use crate::desk::{AccountId, CaseId, CaseOutcome, Pin, Request};
 use zeroize::Zeroizing;
 
 /// A request from a screen to the app.
@@ -39,4 +39,30 @@ pub enum Action {
     Quit,
     /// Show or hide the key help.
     ToggleHelp,
+    /// Show the case queue.
+    ShowCases,
+    /// Start a case for the current caller (choose channel and request).
+    StartCase,
+    /// Open a case for the current caller with this request.
+    OpenCase(Request),
+    /// Show a case.
+    ViewCase(CaseId),
+    /// Check a Support PIN in the case on screen: the caller's, or the approving provider's.
+    StartCasePin { approver: bool },
+    /// The case's verdict.
+    CaseVerdict,
+    /// Write a note on the case.
+    StartNote,
+    /// Save the note.
+    SubmitNote(String),
+    /// Record the provider's reply.
+    StartReply,
+    /// Record the reply with its reference and sender.
+    SubmitReply { reference: String, from: String },
+    /// Mark the case as awaiting approval.
+    MarkAwaiting,
+    /// Choose the outcome to close the case with.
+    StartClose,
+    /// Close the case.
+    CloseCase(CaseOutcome),
 }

@@ -1,11 +1,19 @@
 //! The app: which screen is up, the signed-in rep, and `apply`, the one place that calls the
 //! core and picks the next screen.
 
-use crate::desk::{AccountId, Desk, DeskError, PinCheck, Request, Session, SignIn as SignInOutcome};
+use crate::desk::{
+    AccountId, ApprovalOutcome, CaseFilter, CaseId, CaseStatus, Desk, DeskError, PinCheck, Request, Session,
+    SignIn as SignInOutcome,
+};
 use crate::tui::action::Action;
 use crate::tui::keymap::{Cmd, GLOBAL, Key, ScreenId, bindings, keys_label};
 use crate::tui::screens::caller_card::Card;
 use crate::tui::screens::clear_lock::ClearLock;
+use crate::tui::screens::case_close::CaseClose;
+use crate::tui::screens::case_form::CaseForm;
+use crate::tui::screens::case_queue::CaseQueue;
+use crate::tui::screens::case_view::CaseView;
+use crate::tui::screens::new_case::NewCase;
 use crate::tui::screens::lookup::{Lookup, RESULT_LIMIT};
 use crate::tui::screens::pin_entry::PinEntry;
 use crate::tui::screens::sign_in::SignIn;
@@ -33,6 +41,20 @@ pub struct Status {
     pub error: bool,
 }
 
+/// Whose Support PIN the PIN screen checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PinFor {
+    /// The caller on the card, outside any case (the quick call).
+    Call,
+    /// The caller of the case on screen: verification for that case.
+    CaseCaller(CaseId),
+    /// The provider who must approve the case on screen.
+    CaseApprover(CaseId, AccountId),
+}
+
+/// How many cases each queue list loads.
+const QUEUE_LIMIT: usize = 200;
+
 /// The whole TUI state.
 pub struct App {
     desk: Desk,
@@ -47,6 +69,16 @@ pub struct App {
     verdict: Option<VerdictView>,
     unlock: Option<Unlock>,
     clear_lock: Option<ClearLock>,
+    queue: Option<CaseQueue>,
+    new_case: Option<NewCase>,
+    case: Option<CaseView>,
+    case_form: Option<CaseForm>,
+    case_close: Option<CaseClose>,
+    pin_for: PinFor,
+    /// Where Esc on the verdict goes (the card, or the case it was shown for).
+    verdict_back: ScreenId,
+    /// Where Esc on the case goes (the queue, or the caller card it was started from).
+    case_back: ScreenId,
     help: bool,
     status: Option<Status>,
     pending: Option<Action>,
@@ -70,6 +102,14 @@ impl App {
             verdict: None,
             unlock: None,
             clear_lock: None,
+            queue: None,
+            new_case: None,
+            case: None,
+            case_form: None,
+            case_close: None,
+            pin_for: PinFor::Call,
+            verdict_back: ScreenId::Card,
+            case_back: ScreenId::Cases,
             help: false,
             status: None,
             pending: None,
@@ -134,7 +174,7 @@ impl App {
         }
         let captures_text = match self.view {
             ScreenId::SignIn => self.sign_in.captures_text(),
-            ScreenId::Unlock | ScreenId::ClearLock => true,
+            ScreenId::Unlock | ScreenId::ClearLock | ScreenId::CaseNote | ScreenId::CaseReply => true,
             _ => false,
         };
         let global = GLOBAL.iter().find(|b| b.keys.contains(&key)).map(|b| b.cmd);
@@ -155,6 +195,11 @@ impl App {
             ScreenId::Verdict => self.verdict.as_mut().and_then(|v| v.handle_key(key)),
             ScreenId::Unlock => self.unlock.as_mut().and_then(|u| u.handle_key(key)),
             ScreenId::ClearLock => self.clear_lock.as_mut().and_then(|c| c.handle_key(key)),
+            ScreenId::Cases => self.queue.as_mut().and_then(|q| q.handle_key(key)),
+            ScreenId::NewCase => self.new_case.as_mut().and_then(|n| n.handle_key(key)),
+            ScreenId::Case => self.case.as_mut().and_then(|c| c.handle_key(key)),
+            ScreenId::CaseNote | ScreenId::CaseReply => self.case_form.as_mut().and_then(|c| c.handle_key(key)),
+            ScreenId::CaseClose => self.case_close.as_mut().and_then(|c| c.handle_key(key)),
         };
         if let Some(action) = action {
             self.apply(action);
@@ -190,7 +235,19 @@ impl App {
                 }
                 None
             }
-            ScreenId::Card | ScreenId::Verdict => None,
+            ScreenId::Cases => {
+                if let Some(q) = self.queue.as_mut() {
+                    q.paste(text);
+                }
+                None
+            }
+            ScreenId::CaseNote | ScreenId::CaseReply => {
+                if let Some(c) = self.case_form.as_mut() {
+                    c.paste(text);
+                }
+                None
+            }
+            ScreenId::Card | ScreenId::Verdict | ScreenId::NewCase | ScreenId::Case | ScreenId::CaseClose => None,
         };
         if let Some(action) = action {
             self.apply(action);
@@ -224,7 +281,11 @@ impl App {
     /// Runs the pending action, if any.
     pub fn run_pending(&mut self) {
         if let Some(Action::SubmitPin(pin)) = self.pending.take() {
-            self.check_pin(&pin);
+            if self.pin_for == PinFor::Call {
+                self.check_pin(&pin);
+            } else {
+                self.check_pin_in_case(&pin);
+            }
         }
     }
 
@@ -238,9 +299,21 @@ impl App {
         self.verdict = None;
         self.unlock = None;
         self.clear_lock = None;
+        self.clear_cases();
         self.help = false;
         self.status = None;
         self.view = ScreenId::SignIn;
+    }
+
+    fn clear_cases(&mut self) {
+        self.queue = None;
+        self.new_case = None;
+        self.case = None;
+        self.case_form = None;
+        self.case_close = None;
+        self.pin_for = PinFor::Call;
+        self.verdict_back = ScreenId::Card;
+        self.case_back = ScreenId::Cases;
     }
 
     fn error(&mut self, e: DeskError) {
@@ -315,6 +388,7 @@ impl App {
             }
             Action::StartPinEntry => {
                 if let Some((_, name)) = self.caller() {
+                    self.pin_for = PinFor::Call;
                     self.pin = Some(PinEntry::new(name));
                     self.view = ScreenId::PinEntry;
                 }
@@ -324,6 +398,7 @@ impl App {
                 if let Some((_, name)) = self.caller() {
                     self.target = Lookup::new(ScreenId::TargetLookup);
                     self.target.caller_name = Some(name);
+                    self.target.for_case = self.view == ScreenId::NewCase;
                     self.view = ScreenId::TargetLookup;
                 }
             }
@@ -340,6 +415,12 @@ impl App {
             Action::Back => {
                 self.view = match self.view {
                     ScreenId::Card => ScreenId::Lookup,
+                    ScreenId::PinEntry if self.pin_for != PinFor::Call => {
+                        self.pin = None;
+                        ScreenId::Case
+                    }
+                    ScreenId::TargetLookup if self.target.for_case => ScreenId::NewCase,
+                    ScreenId::Verdict if self.verdict_back == ScreenId::Case => ScreenId::Case,
                     ScreenId::PinEntry
                     | ScreenId::TargetLookup
                     | ScreenId::Verdict
@@ -348,6 +429,29 @@ impl App {
                         self.pin = None;
                         self.clear_lock = None;
                         ScreenId::Card
+                    }
+                    ScreenId::NewCase => {
+                        self.new_case = None;
+                        ScreenId::Card
+                    }
+                    ScreenId::Cases => {
+                        self.queue = None;
+                        ScreenId::Lookup
+                    }
+                    ScreenId::Case => {
+                        if self.case_back == ScreenId::Cases {
+                            self.load_queue();
+                            ScreenId::Cases
+                        } else if self.card.is_some() {
+                            ScreenId::Card
+                        } else {
+                            ScreenId::Lookup
+                        }
+                    }
+                    ScreenId::CaseNote | ScreenId::CaseReply | ScreenId::CaseClose => {
+                        self.case_form = None;
+                        self.case_close = None;
+                        ScreenId::Case
                     }
                     other => other,
                 };
@@ -358,9 +462,302 @@ impl App {
                 self.verdict = None;
                 self.unlock = None;
                 self.clear_lock = None;
+                self.clear_cases();
                 self.lookup = Lookup::new(ScreenId::Lookup);
                 self.view = ScreenId::Lookup;
             }
+            Action::ShowCases => {
+                if self.load_queue() {
+                    self.view = ScreenId::Cases;
+                }
+            }
+            Action::StartCase => {
+                if let Some((_, name)) = self.caller() {
+                    self.new_case = Some(NewCase::new(name));
+                    self.view = ScreenId::NewCase;
+                }
+            }
+            Action::OpenCase(request) => self.open_case(request),
+            Action::ViewCase(id) => {
+                self.case_back = ScreenId::Cases;
+                self.show_case(id);
+            }
+            Action::StartCasePin { approver } => self.start_case_pin(approver),
+            Action::CaseVerdict => self.case_verdict(),
+            Action::StartNote => {
+                let title = self.case.as_ref().map(CaseView::title);
+                if let Some(title) = title.filter(|_| self.case_is_open()) {
+                    self.case_form = Some(CaseForm::note(title));
+                    self.view = ScreenId::CaseNote;
+                }
+            }
+            Action::SubmitNote(text) => self.submit_note(&text),
+            Action::StartReply => self.start_reply(),
+            Action::SubmitReply { reference, from } => self.submit_reply(&reference, &from),
+            Action::MarkAwaiting => {
+                let (Some(session), Some(id)) = (self.session.clone(), self.case_id()) else { return };
+                match self.desk.set_case_status(&session, id, CaseStatus::AwaitingApproval) {
+                    Ok(()) => {
+                        self.reload_case();
+                        self.info("The case is awaiting the provider's approval.");
+                    }
+                    Err(e) => self.error(e),
+                }
+            }
+            Action::StartClose => {
+                let title = self.case.as_ref().map(CaseView::title);
+                if let Some(title) = title.filter(|_| self.case_is_open()) {
+                    self.case_close = Some(CaseClose { title });
+                    self.view = ScreenId::CaseClose;
+                }
+            }
+            Action::CloseCase(outcome) => {
+                let (Some(session), Some(id)) = (self.session.clone(), self.case_id()) else { return };
+                let result = self.desk.close_case(&session, id, outcome);
+                self.case_close = None;
+                self.view = ScreenId::Case;
+                match result {
+                    Ok(()) => {
+                        self.reload_case();
+                        self.info(format!("Case #{id} closed: {}.", outcome.as_str()));
+                    }
+                    Err(e) => self.error(e),
+                }
+            }
+        }
+    }
+
+    fn case_id(&self) -> Option<CaseId> {
+        self.case.as_ref().map(|c| c.detail.summary.id)
+    }
+
+    /// True when the case on screen is open; otherwise says so in the status line.
+    fn case_is_open(&mut self) -> bool {
+        let closed = self.case.as_ref().is_some_and(|c| c.detail.summary.status == CaseStatus::Closed);
+        if closed {
+            self.status = Some(Status { text: "This case is closed; start a new case for a new request.".into(), error: true });
+        }
+        !closed
+    }
+
+    /// Loads the three queue lists; false (with the error shown) when it could not.
+    fn load_queue(&mut self) -> bool {
+        let Some(session) = self.session.clone() else { return false };
+        let now = self.desk.now();
+        let lists = (|| -> Result<CaseQueue, DeskError> {
+            let mine: Vec<_> = self
+                .desk
+                .list_cases(&CaseFilter { touched_by: Some(session.rep_id.0), limit: QUEUE_LIMIT, ..CaseFilter::default() })?
+                .into_iter()
+                .filter(|c| c.status != CaseStatus::Closed)
+                .collect();
+            let awaiting = self.desk.list_cases(&CaseFilter {
+                status: Some(CaseStatus::AwaitingApproval),
+                limit: QUEUE_LIMIT,
+                ..CaseFilter::default()
+            })?;
+            let closed = self.desk.list_cases(&CaseFilter {
+                status: Some(CaseStatus::Closed),
+                limit: QUEUE_LIMIT,
+                ..CaseFilter::default()
+            })?;
+            Ok(CaseQueue::new(mine, awaiting, closed, now))
+        })();
+        match lists {
+            Ok(mut q) => {
+                if let Some(old) = &self.queue {
+                    q.list = old.list;
+                    q.filter = old.filter.clone();
+                }
+                self.queue = Some(q);
+                true
+            }
+            Err(e) => {
+                self.error(e);
+                false
+            }
+        }
+    }
+
+    fn show_case(&mut self, id: CaseId) {
+        match self.desk.case_detail(id) {
+            Ok(detail) => {
+                self.case = Some(CaseView::new(detail));
+                self.view = ScreenId::Case;
+            }
+            Err(e) => self.error(e),
+        }
+    }
+
+    fn reload_case(&mut self) {
+        let Some(id) = self.case_id() else { return };
+        match self.desk.case_detail(id) {
+            Ok(detail) => self.case = Some(CaseView::new(detail)),
+            Err(e) => self.error(e),
+        }
+    }
+
+    fn open_case(&mut self, request: Request) {
+        let (Some(session), Some((caller, _))) = (self.session.clone(), self.caller()) else { return };
+        let channel = self.new_case.as_ref().map(|n| n.channel).unwrap_or(crate::desk::Channel::Phone);
+        match self.desk.open_case(&session, channel, &caller, &request) {
+            Ok(id) => {
+                self.new_case = None;
+                self.case_back = ScreenId::Card;
+                self.show_case(id);
+                self.info(format!("Case #{id} opened. Next: p to check the caller's Support PIN in this case."));
+            }
+            Err(e) => {
+                self.view = ScreenId::NewCase;
+                self.error(e);
+            }
+        }
+    }
+
+    fn start_case_pin(&mut self, approver: bool) {
+        let Some(c) = &self.case else { return };
+        let d = &c.detail;
+        let id = d.summary.id;
+        if d.summary.status == CaseStatus::Closed {
+            self.case_is_open();
+            return;
+        }
+        if approver {
+            let Some(a) = d.approver.clone() else {
+                self.status = Some(Status { text: "This case's request needs no provider's approval.".into(), error: true });
+                return;
+            };
+            self.pin = Some(PinEntry::new(format!("{} (approving provider, case #{id})", a.name)));
+            self.pin_for = PinFor::CaseApprover(id, a.id);
+        } else {
+            self.pin = Some(PinEntry::new(format!("{} (case #{id})", d.summary.caller.name)));
+            self.pin_for = PinFor::CaseCaller(id);
+        }
+        self.view = ScreenId::PinEntry;
+    }
+
+    fn check_pin_in_case(&mut self, pin: &crate::desk::Pin) {
+        let Some(session) = self.session.clone() else { return };
+        let (case, account) = match &self.pin_for {
+            PinFor::CaseCaller(case) => match &self.case {
+                Some(c) => (*case, c.detail.summary.caller.id.clone()),
+                None => return,
+            },
+            PinFor::CaseApprover(case, account) => (*case, account.clone()),
+            PinFor::Call => return,
+        };
+        let result = self.desk.check_pin_in_case(&session, case, &account, pin);
+        self.pin = None;
+        self.view = ScreenId::Case;
+        match result {
+            Ok(c) => {
+                self.reload_case();
+                let whose = if c.checked_as == crate::desk::CheckedAs::Approver { "The provider's" } else { "The caller's" };
+                match (c.check, &c.approval) {
+                    (Some(PinCheck::Matched), Some(a)) => self.info(format!(
+                        "{whose} Support PIN matched: approval by {} recorded. Next: v verdict.",
+                        a.provider.name
+                    )),
+                    (Some(PinCheck::Matched), None) => self.info(format!("{whose} Support PIN matched for this case. Next: v verdict.")),
+                    (Some(PinCheck::Rejected { attempts_left }), _) => self.status = Some(Status {
+                        text: format!(
+                            "{whose} Support PIN did not match ({} of {} failed checks in this case; {attempts_left} before it locks).",
+                            c.failures_in_case, c.limit
+                        ),
+                        error: true,
+                    }),
+                    (Some(PinCheck::Locked), _) => self.status = Some(Status {
+                        text: format!("{whose} Support PIN is locked. The holder must generate a new one in their settings."),
+                        error: true,
+                    }),
+                    (None, _) => self.status = Some(Status {
+                        text: format!("Not checked: verification ended for this case after {} failed checks. Close it (x).", c.failures_in_case),
+                        error: true,
+                    }),
+                }
+            }
+            Err(e) => self.error(e),
+        }
+    }
+
+    fn case_verdict(&mut self) {
+        let (Some(session), Some(c)) = (self.session.clone(), self.case.as_ref()) else { return };
+        let id = c.detail.summary.id;
+        let request = format!("Case #{id}: {}", c.detail.summary.request_label());
+        let caller_name = c.detail.summary.caller.name.clone();
+        match self.desk.case_verdict(&session, id) {
+            Ok(v) => {
+                let outcome = v.expired_approval.as_ref().filter(|_| v.approval.is_none()).map(|a| {
+                    format!("The approval by {} expired at {}; a new approval is needed.", a.provider.name, a.expires_at)
+                });
+                self.reload_case();
+                self.verdict = Some(VerdictView { shown: v.shown, request, caller_name, outcome });
+                self.verdict_back = ScreenId::Case;
+                self.view = ScreenId::Verdict;
+            }
+            Err(e) => self.error(e),
+        }
+    }
+
+    fn submit_note(&mut self, text: &str) {
+        let (Some(session), Some(id)) = (self.session.clone(), self.case_id()) else { return };
+        match self.desk.add_case_note(&session, id, text) {
+            Ok(()) => {
+                self.case_form = None;
+                self.view = ScreenId::Case;
+                self.reload_case();
+                self.info("Note saved on the case.");
+            }
+            Err(DeskError::Invalid(why)) => {
+                if let Some(f) = self.case_form.as_mut() {
+                    f.set_message(why);
+                }
+            }
+            Err(e) => self.error(e),
+        }
+    }
+
+    fn start_reply(&mut self) {
+        let Some(c) = &self.case else { return };
+        if c.detail.summary.status == CaseStatus::Closed {
+            self.case_is_open();
+            return;
+        }
+        let Some(a) = &c.detail.approver else {
+            self.status = Some(Status { text: "This case's request needs no provider's approval.".into(), error: true });
+            return;
+        };
+        let hint = format!(
+            "Only {} ({}) can approve, by a reply from {}.",
+            a.name,
+            a.id,
+            c.detail.approver_email.as_deref().unwrap_or("their email of record")
+        );
+        self.case_form = Some(CaseForm::reply(c.title(), hint));
+        self.view = ScreenId::CaseReply;
+    }
+
+    fn submit_reply(&mut self, reference: &str, from: &str) {
+        let (Some(session), Some(id)) = (self.session.clone(), self.case_id()) else { return };
+        match self.desk.approve_by_reply(&session, id, reference, from) {
+            Ok(ApprovalOutcome::Recorded { approval }) => {
+                self.case_form = None;
+                self.view = ScreenId::Case;
+                self.reload_case();
+                self.info(format!("Approval by {} recorded. Next: v verdict.", approval.provider.name));
+            }
+            Ok(ApprovalOutcome::Refused { reason, .. }) => {
+                self.reload_case();
+                if let Some(f) = self.case_form.as_mut() {
+                    f.set_message(format!("Not approved: {reason}"));
+                }
+            }
+            Err(DeskError::Invalid(why)) => {
+                if let Some(f) = self.case_form.as_mut() {
+                    f.set_message(why);
+                }
+            }
+            Err(e) => self.error(e),
         }
     }
 
@@ -416,6 +813,7 @@ impl App {
         match self.desk.decide(&session, &caller, &request) {
             Ok(shown) => {
                 self.verdict = Some(VerdictView { shown, request: description, caller_name, outcome: None });
+                self.verdict_back = ScreenId::Card;
                 self.view = ScreenId::Verdict;
             }
             Err(e) => self.error(e),
@@ -438,6 +836,7 @@ impl App {
                 }
                 self.unlock = None;
                 self.verdict = Some(VerdictView { shown: result.verdict, request: "Account unlock".into(), caller_name, outcome });
+                self.verdict_back = ScreenId::Card;
                 self.view = ScreenId::Verdict;
             }
             Err(DeskError::Invalid(why)) => {
@@ -567,6 +966,31 @@ impl App {
             }
             ScreenId::ClearLock => {
                 if let Some(c) = &self.clear_lock {
+                    c.render(f, body, self.theme);
+                }
+            }
+            ScreenId::Cases => {
+                if let Some(q) = &self.queue {
+                    q.render(f, body, self.theme);
+                }
+            }
+            ScreenId::NewCase => {
+                if let Some(n) = &self.new_case {
+                    n.render(f, body, self.theme);
+                }
+            }
+            ScreenId::Case => {
+                if let Some(c) = &self.case {
+                    c.render(f, body, self.theme);
+                }
+            }
+            ScreenId::CaseNote | ScreenId::CaseReply => {
+                if let Some(c) = &self.case_form {
+                    c.render(f, body, self.theme);
+                }
+            }
+            ScreenId::CaseClose => {
+                if let Some(c) = &self.case_close {
                     c.render(f, body, self.theme);
                 }
             }

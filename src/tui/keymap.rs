@@ -84,6 +84,20 @@ pub enum Cmd {
     NewCall,
     SignOut,
     Suspend,
+    Cases,
+    StartCase,
+    NextList,
+    NextChannel,
+    CheckApproverPin,
+    RecordReply,
+    CaseVerdict,
+    AddNote,
+    MarkAwaiting,
+    CloseCase,
+    Assisted,
+    Refused,
+    Abandoned,
+    Duplicate,
 }
 
 /// One row of a key table.
@@ -114,6 +128,12 @@ pub enum ScreenId {
     Verdict,
     Unlock,
     ClearLock,
+    Cases,
+    NewCase,
+    Case,
+    CaseNote,
+    CaseReply,
+    CaseClose,
 }
 
 impl ScreenId {
@@ -127,6 +147,12 @@ impl ScreenId {
         ScreenId::Verdict,
         ScreenId::Unlock,
         ScreenId::ClearLock,
+        ScreenId::Cases,
+        ScreenId::NewCase,
+        ScreenId::Case,
+        ScreenId::CaseNote,
+        ScreenId::CaseReply,
+        ScreenId::CaseClose,
     ];
 
     /// The screen's title.
@@ -140,6 +166,12 @@ impl ScreenId {
             ScreenId::Verdict => "Verdict",
             ScreenId::Unlock => "Account unlock",
             ScreenId::ClearLock => "Clear a Support PIN lock",
+            ScreenId::Cases => "Case queue",
+            ScreenId::NewCase => "New case",
+            ScreenId::Case => "Case",
+            ScreenId::CaseNote => "Add a note",
+            ScreenId::CaseReply => "Record the provider's reply",
+            ScreenId::CaseClose => "Close the case",
         }
     }
 }
@@ -165,6 +197,7 @@ const LOOKUP: &[Binding] = &[
     b(&[Key::Esc], Cmd::ClearField, "clear", "Clear the search", true),
     b(&[Key::Backspace], Cmd::Erase, "erase", "Erase the last character", false),
     b(&[Key::Ctrl('o')], Cmd::SignOut, "sign out", "Sign out", true),
+    b(&[Key::Ctrl('k')], Cmd::Cases, "cases", "Open the case queue", true),
 ];
 
 const TARGET_LOOKUP: &[Binding] = &[
@@ -180,8 +213,10 @@ const CARD: &[Binding] = &[
     b(&[Key::Char('a')], Cmd::OwnAccount, "own account", "Verdict for help with the caller's own account", true),
     b(&[Key::Char('o')], Cmd::OnBehalf, "on behalf of", "Verdict for help with someone else's account (pick the target)", true),
     b(&[Key::Char('u')], Cmd::Unlock, "unlock", "Unlock the caller's own account (no PIN; note how they were identified)", true),
+    b(&[Key::Char('c')], Cmd::StartCase, "open case", "Open a case for this caller (the PIN is then checked inside the case)", true),
     b(&[Key::Char('l')], Cmd::ClearLock, "clear PIN lock", "Leads: clear a locked Support PIN, with a reason (audited)", false),
-    b(&[Key::Char('n')], Cmd::NewCall, "new call", "End this call and find the next caller", true),
+    // Not in the footer (it would wrap at 100 columns); in help, and in the verdict's footer.
+    b(&[Key::Char('n')], Cmd::NewCall, "new call", "End this call and find the next caller", false),
     b(&[Key::Esc], Cmd::Back, "back", "Back to the search results", true),
 ];
 
@@ -208,6 +243,55 @@ const CLEAR_LOCK: &[Binding] = &[
     b(&[Key::Esc], Cmd::Back, "back", "Back to the caller card (nothing is recorded)", true),
 ];
 
+const CASES: &[Binding] = &[
+    b(&[Key::Tab], Cmd::NextList, "next list", "Next list: my open cases, all awaiting approval, recently closed", true),
+    b(&[Key::Up, Key::Down], Cmd::Down, "move", "Move through the cases (↑ up, ↓ down)", true),
+    b(&[Key::Enter], Cmd::Submit, "open case", "Open the selected case", true),
+    b(&[Key::Backspace], Cmd::Erase, "erase", "Erase the last character of the filter (type to filter)", false),
+    b(&[Key::Esc], Cmd::Back, "back", "Back to finding the caller", true),
+];
+
+const NEW_CASE: &[Binding] = &[
+    b(&[Key::Tab], Cmd::NextChannel, "channel", "Next channel: phone, email, portal", true),
+    b(&[Key::Char('a')], Cmd::OwnAccount, "own account", "Open the case for help with the caller's own account", true),
+    b(&[Key::Char('o')], Cmd::OnBehalf, "on behalf of", "Open the case for help with someone else's account (pick the target)", true),
+    b(&[Key::Char('u')], Cmd::Unlock, "unlock", "Open the case for an unlock of the caller's own account", true),
+    b(&[Key::Esc], Cmd::Back, "back", "Back to the caller card (nothing is opened)", true),
+];
+
+const CASE: &[Binding] = &[
+    b(&[Key::Char('p')], Cmd::CheckPin, "caller's PIN", "Check the caller's Support PIN in this case (a match verifies them for this case only)", true),
+    b(&[Key::Char('v')], Cmd::CaseVerdict, "verdict", "Show the case's verdict (recorded)", true),
+    b(&[Key::Char('r')], Cmd::RecordReply, "reply approval", "Record the approving provider's reply on the case (reference and sender)", true),
+    b(&[Key::Char('i')], Cmd::CheckApproverPin, "provider calls in", "The approving provider calls in: check their own Support PIN (a match records the approval)", true),
+    b(&[Key::Char('n')], Cmd::AddNote, "note", "Add a note to the case", true),
+    b(&[Key::Char('w')], Cmd::MarkAwaiting, "awaiting", "Mark the case as awaiting the provider's approval", true),
+    b(&[Key::Char('x')], Cmd::CloseCase, "close", "Close the case with an outcome", true),
+    b(&[Key::Up, Key::Down], Cmd::Down, "scroll", "Scroll the timeline (↑ up, ↓ down)", false),
+    b(&[Key::Esc], Cmd::Back, "back", "Back to where the case was opened from", true),
+];
+
+const CASE_NOTE: &[Binding] = &[
+    b(&[Key::Enter], Cmd::Submit, "save note", "Save the note on the case (audited)", true),
+    b(&[Key::Backspace], Cmd::Erase, "erase", "Erase the last character", false),
+    b(&[Key::Esc], Cmd::Back, "back", "Back to the case (nothing is saved)", true),
+];
+
+const CASE_REPLY: &[Binding] = &[
+    b(&[Key::Tab], Cmd::NextField, "next field", "Move between the reference and the sender address", true),
+    b(&[Key::Enter], Cmd::Submit, "record", "On the reference: move to the sender; on the sender: record the approval", true),
+    b(&[Key::Backspace], Cmd::Erase, "erase", "Erase the last character", false),
+    b(&[Key::Esc], Cmd::Back, "back", "Back to the case (nothing is recorded)", true),
+];
+
+const CASE_CLOSE: &[Binding] = &[
+    b(&[Key::Char('a')], Cmd::Assisted, "assisted", "Close as assisted (needs a \"Support can assist\" verdict in the case)", true),
+    b(&[Key::Char('r')], Cmd::Refused, "refused", "Close as refused", true),
+    b(&[Key::Char('b')], Cmd::Abandoned, "abandoned", "Close as abandoned (the caller went away)", true),
+    b(&[Key::Char('d')], Cmd::Duplicate, "duplicate", "Close as a duplicate of another case", true),
+    b(&[Key::Esc], Cmd::Back, "back", "Back to the case (it stays open)", true),
+];
+
 /// The key table of a screen (without the global keys).
 pub fn bindings(screen: ScreenId) -> &'static [Binding] {
     match screen {
@@ -219,6 +303,12 @@ pub fn bindings(screen: ScreenId) -> &'static [Binding] {
         ScreenId::Verdict => VERDICT,
         ScreenId::Unlock => UNLOCK,
         ScreenId::ClearLock => CLEAR_LOCK,
+        ScreenId::Cases => CASES,
+        ScreenId::NewCase => NEW_CASE,
+        ScreenId::Case => CASE,
+        ScreenId::CaseNote => CASE_NOTE,
+        ScreenId::CaseReply => CASE_REPLY,
+        ScreenId::CaseClose => CASE_CLOSE,
     }
 }
 

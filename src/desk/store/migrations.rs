@@ -8,6 +8,7 @@ use std::path::Path;
 /// Migrations in order; the schema version after applying the first `n` is `n`.
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_cases_approvals.sql"),
     include_str!("migrations/0004_admin.sql"),
     include_str!("migrations/0005_search_index.sql"),
 ];

@@ -30,6 +30,7 @@ impl Card {
             Cmd::OnBehalf => Action::ChooseTarget,
             Cmd::Unlock => Action::StartUnlock,
             Cmd::ClearLock => Action::StartClearLock,
+            Cmd::StartCase => Action::StartCase,
             Cmd::NewCall => Action::NewCall,
             Cmd::Back => Action::Back,
             _ => return None,

@@ -22,11 +22,13 @@ pub struct Lookup {
     pub selected: usize,
     /// For the target lookup: who is asking.
     pub caller_name: Option<String>,
+    /// For the target lookup: Enter opens a case for the request instead of showing a verdict.
+    pub for_case: bool,
 }
 
 impl Lookup {
     pub fn new(screen: ScreenId) -> Lookup {
-        Lookup { screen, query: String::new(), results: Vec::new(), selected: 0, caller_name: None }
+        Lookup { screen, query: String::new(), results: Vec::new(), selected: 0, caller_name: None, for_case: false }
     }
 
     /// Replaces the results (after a search) and keeps the selection in range.
@@ -61,13 +63,16 @@ impl Lookup {
             }
             Cmd::Submit => {
                 let chosen = self.results.get(self.selected)?;
+                let request = crate::desk::Request::OnBehalfOf(chosen.id.clone());
                 return Some(match self.screen {
-                    ScreenId::TargetLookup => Action::Decide(crate::desk::Request::OnBehalfOf(chosen.id.clone())),
+                    ScreenId::TargetLookup if self.for_case => Action::OpenCase(request),
+                    ScreenId::TargetLookup => Action::Decide(request),
                     _ => Action::OpenCard(chosen.id.clone()),
                 });
             }
             Cmd::Back => return Some(Action::Back),
             Cmd::SignOut => return Some(Action::SignOut),
+            Cmd::Cases => return Some(Action::ShowCases),
             _ => {}
         }
         None

@@ -1,0 +1,223 @@
+//! The case screens driven by key events and drawn into ratatui's TestBackend: starting a case from
+//! the caller card, the case view and its timeline, approvals both ways, the queue.
+
+mod tui_support;
+
+use support_desk::tui::keymap::{Key, ScreenId};
+use support_desk::tui::theme::Theme;
+use tui_support::Harness;
+
+const COLOR: Theme = Theme { color: true };
+
+/// Signs in as rita, opens `query`'s card and starts a case on behalf of `target` (or for the
+/// caller's own account when `None`).
+fn start_case(h: &mut Harness, query: &str, target: Option<&str>) {
+    h.open_caller(query);
+    h.press(Key::Char('c'));
+    assert_eq!(h.app.view(), ScreenId::NewCase, "{}", h.screen());
+    match target {
+        Some(t) => {
+            h.press(Key::Char('o'));
+            assert_eq!(h.app.view(), ScreenId::TargetLookup);
+            h.type_text(t);
+            h.press(Key::Enter);
+        }
+        None => h.press(Key::Char('a')),
+    }
+    assert_eq!(h.app.view(), ScreenId::Case, "{}", h.screen());
+}
+
+fn pin(h: &mut Harness, key: char, digits: &str) {
+    h.press(Key::Char(key));
+    assert_eq!(h.app.view(), ScreenId::PinEntry, "{}", h.screen());
+    h.type_text(digits);
+    h.press(Key::Enter);
+    assert_eq!(h.app.view(), ScreenId::Case, "{}", h.screen());
+}
+
+#[test]
+fn a_case_reply_approval_from_the_caller_card_to_close() {
+    let mut h = Harness::new(100, 32, COLOR);
+    h.sign_in("rita", "rita-demo-pass");
+    let start = h.head_seq();
+    h.type_text("carla");
+    h.press(Key::Enter);
+    let card = h.screen();
+    assert!(card.contains("c open case"), "the card offers a case: {card}");
+    h.press(Key::Char('c'));
+    // Tab picks the channel.
+    h.press(Key::Tab);
+    assert!(h.screen().contains("[ email ]"), "{}", h.screen());
+    h.press(Key::Char('o'));
+    h.type_text("okafor");
+    h.press(Key::Enter);
+    let s = h.screen();
+    assert!(s.contains("Case #1") && s.contains("on behalf of Dr. Ada Okafor (P-1001)"), "{s}");
+    assert!(s.contains("not yet: check the caller's Support PIN (p)"), "{s}");
+    assert!(s.contains("Dr. Ada Okafor (P-1001) must approve"), "{s}");
+    assert!(s.contains("ada.okafor@harbor.example"), "the way to approve: {s}");
+    for hint in ["p caller's PIN", "v verdict", "r reply approval", "i provider calls in", "n note", "x close"] {
+        assert!(s.contains(hint), "footer lacks {hint}: {s}");
+    }
+
+    pin(&mut h, 'p', "3356");
+    assert!(h.screen().contains("✔ Support PIN matched in this case"), "{}", h.screen());
+    h.press(Key::Char('v'));
+    assert_eq!(h.app.view(), ScreenId::Verdict);
+    assert!(h.screen().contains("PROVIDER APPROVAL NEEDED"), "{}", h.screen());
+    h.press(Key::Esc);
+    assert_eq!(h.app.view(), ScreenId::Case, "Esc on a case verdict goes back to the case");
+    assert!(h.screen().contains("awaiting approval"), "{}", h.screen());
+
+    // A reply from the wrong address is refused on the form, with the reason.
+    h.press(Key::Char('r'));
+    assert_eq!(h.app.view(), ScreenId::CaseReply);
+    h.type_text("<r1@mail.example>");
+    h.press(Key::Enter);
+    h.type_text("ada@gmail.example");
+    h.press(Key::Enter);
+    assert_eq!(h.app.view(), ScreenId::CaseReply, "{}", h.screen());
+    assert!(h.screen().contains("Not approved"), "{}", h.screen());
+    for _ in 0.."ada@gmail.example".len() {
+        h.press(Key::Backspace);
+    }
+    h.type_text("Ada.Okafor@harbor.example");
+    h.press(Key::Enter);
+    assert_eq!(h.app.view(), ScreenId::Case, "{}", h.screen());
+    assert!(h.screen().contains("Approval by Dr. Ada Okafor recorded"), "{}", h.screen());
+
+    h.press(Key::Char('v'));
+    let v = h.screen();
+    assert!(v.contains("✔  SUPPORT CAN ASSIST"), "{v}");
+    assert!(v.contains("by Dr. Ada Okafor (P-1001) by reply on the case"), "the verdict cites the approval: {v}");
+    assert!(v.contains("<r1@mail.example>") && v.contains("recorded") && v.contains("rita"), "who, how, when: {v}");
+    h.press(Key::Esc);
+
+    h.press(Key::Char('n'));
+    assert_eq!(h.app.view(), ScreenId::CaseNote);
+    h.type_text("Changed the fax number as asked?");
+    h.press(Key::Enter);
+    assert_eq!(h.app.view(), ScreenId::Case, "? is text in the note, not help: {}", h.screen());
+    h.press(Key::Char('x'));
+    assert_eq!(h.app.view(), ScreenId::CaseClose);
+    h.press(Key::Char('a'));
+    let s = h.screen();
+    assert!(s.contains("Case #1 closed: assisted"), "{s}");
+    assert!(s.contains("closed: assisted"), "{s}");
+
+    let kinds: Vec<String> = h.events_after(start).into_iter().map(|e| e.0).collect();
+    assert_eq!(kinds, [
+        "account_viewed",
+        "case_opened",
+        "pin_validated",
+        "case_updated",
+        "verdict_shown",
+        "approval_recorded",
+        "approval_recorded",
+        "case_updated",
+        "verdict_shown",
+        "case_updated",
+        "case_closed",
+    ]);
+    // The timeline on screen lists the case's events with rep and time.
+    let s = h.screen();
+    assert!(s.contains("Timeline (10 events)"), "{s}");
+    assert!(s.contains("case_closed") && s.contains("rita"), "{s}");
+}
+
+#[test]
+fn the_provider_calling_in_approves_with_their_own_pin() {
+    let mut h = Harness::new(100, 32, COLOR);
+    start_case(&mut h, "carla", Some("dev patel")); // approver: Dr. Ben Lindqvist
+    assert!(h.screen().contains("Dr. Ben Lindqvist (P-1002) must approve"), "{}", h.screen());
+    pin(&mut h, 'p', "3356");
+    h.press(Key::Char('i'));
+    assert!(h.screen().contains("Dr. Ben Lindqvist (approving provider, case #1)"), "{}", h.screen());
+    h.type_text("9082");
+    assert!(!h.screen().contains("9082"), "the PIN is never drawn");
+    h.press_only(Key::Enter);
+    assert!(h.screen().contains("checking..."), "{}", h.screen());
+    h.app.run_pending();
+    h.draw();
+    let s = h.screen();
+    assert!(s.contains("approval by Dr. Ben Lindqvist recorded"), "{s}");
+    assert!(s.contains("✔ Dr. Ben Lindqvist by called in"), "{s}");
+    h.press(Key::Char('v'));
+    assert!(h.screen().contains("✔  SUPPORT CAN ASSIST"), "{}", h.screen());
+}
+
+#[test]
+fn three_failed_checks_end_the_cases_verification_on_screen() {
+    let mut h = Harness::new(100, 30, COLOR);
+    start_case(&mut h, "zoe", None);
+    for n in 1..=3 {
+        pin(&mut h, 'p', "1111");
+        assert!(h.screen().contains(&format!("({n} of 3 failed checks in this case")), "{}", h.screen());
+    }
+    pin(&mut h, 'p', "2604");
+    let s = h.screen();
+    assert!(s.contains("Not checked: verification ended for this case"), "{s}");
+    assert!(s.contains("ended after 3 failed checks in this case"), "{s}");
+    h.press(Key::Char('v'));
+    assert!(h.screen().contains("VERIFY THE SUPPORT PIN FIRST"), "{}", h.screen());
+}
+
+#[test]
+fn the_queue_lists_filters_and_opens_cases() {
+    let mut h = Harness::new(100, 30, COLOR);
+    start_case(&mut h, "carla", Some("okafor"));
+    h.press(Key::Char('w'));
+    assert!(h.screen().contains("awaiting the provider's approval"), "{}", h.screen());
+    h.press(Key::Esc);
+    assert_eq!(h.app.view(), ScreenId::Card, "a case started from the card goes back to it");
+    h.press(Key::Char('c'));
+    h.press(Key::Char('a'));
+    h.press(Key::Char('x'));
+    h.press(Key::Char('b'));
+    h.press(Key::Esc);
+    h.press(Key::Esc);
+    assert_eq!(h.app.view(), ScreenId::Lookup);
+
+    h.press(Key::Ctrl('k'));
+    assert_eq!(h.app.view(), ScreenId::Cases);
+    let s = h.screen();
+    assert!(s.contains("My open cases (1)") && s.contains("All awaiting approval (1)") && s.contains("Recently closed (1)"), "{s}");
+    let row = s.lines().find(|l| l.contains("#1")).unwrap_or_else(|| panic!("no case #1: {s}"));
+    assert!(row.contains("awaiting approval") && row.contains("0m") && row.contains("Carla Mendes"), "{row}");
+    // Filter as you type.
+    h.type_text("zzz");
+    assert!(h.screen().contains("No case in “My open cases” matches “zzz”"), "{}", h.screen());
+    for _ in 0..3 {
+        h.press(Key::Backspace);
+    }
+    h.paste("okafor");
+    assert!(h.screen().contains("#1"), "{}", h.screen());
+    h.press(Key::Tab);
+    h.press(Key::Tab);
+    assert!(!h.screen().contains("#2"), "the closed case is own-account, not Okafor: {}", h.screen());
+    for _ in 0..6 {
+        h.press(Key::Backspace);
+    }
+    let s = h.screen();
+    let row = s.lines().find(|l| l.contains("#2")).unwrap_or_else(|| panic!("no case #2: {s}"));
+    assert!(row.contains("closed: abandoned"), "{row}");
+    h.press(Key::Enter);
+    assert_eq!(h.app.view(), ScreenId::Case);
+    assert!(h.screen().contains("Case #2"), "{}", h.screen());
+    h.press(Key::Char('n'));
+    assert!(h.screen().contains("This case is closed"), "{}", h.screen());
+    h.press(Key::Esc);
+    assert_eq!(h.app.view(), ScreenId::Cases, "a case opened from the queue goes back to it");
+    h.press(Key::Char('?'));
+    assert!(h.screen().contains("Next list: my open cases"), "help lists the queue keys: {}", h.screen());
+}
+
+#[test]
+fn case_screens_fit_80_by_24() {
+    let mut h = Harness::new(80, 24, COLOR);
+    start_case(&mut h, "carla", Some("okafor"));
+    pin(&mut h, 'p', "3356");
+    let s = h.screen();
+    assert!(s.contains("Case #1") && s.contains("Timeline"), "{s}");
+    assert!(s.lines().last().is_some_and(|l| l.contains("Ctrl-C quit")), "the footer is drawn: {s}");
+}
