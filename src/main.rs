@@ -4,6 +4,7 @@
 use support_desk::cli::{self, Exit};
 
 fn main() {
+    forbid_core_dumps();
     let exit = match cli::parse(std::env::args_os()) {
         Ok(parsed) => match cli::dispatch(parsed) {
             Ok(exit) => exit,
@@ -23,6 +24,15 @@ fn main() {
         }
     };
     std::process::exit(exit.code());
+}
+
+/// A core dump of a desk process could hold a Support PIN or a passphrase typed a moment ago, so
+/// the process makes none (core size limit 0, not dumpable). Best effort: if the system refuses,
+/// the desk still runs.
+fn forbid_core_dumps() {
+    use rustix::process::{Resource, Rlimit, setrlimit};
+    let _ = setrlimit(Resource::Core, Rlimit { current: Some(0), maximum: Some(0) });
+    let _ = rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable);
 }
 
 /// clap quotes what it could not parse; if that was a Support PIN typed on the command line by

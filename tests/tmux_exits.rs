@@ -59,6 +59,10 @@ fn sigterm_signs_out_and_restores_the_terminal() {
     let db = prepare_demo(dir.path());
     let pid = launch(&tmux, dir.path(), &db);
     sign_in_rita(&tmux);
+    // No core dump could carry a typed PIN or passphrase away.
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap_or_default();
+    let core = limits.lines().find(|l| l.starts_with("Max core file size")).unwrap_or("");
+    assert!(core.split_whitespace().nth(4) == Some("0"), "core dumps are off: {core:?}");
     assert!(Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("kill").success());
     assert_shell_sane(dir.path());
     assert_eq!(last_event(&db), ("signed_out".to_string(), Some("rita".to_string())));

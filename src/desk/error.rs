@@ -89,7 +89,7 @@ pub fn describe_sqlite(e: &rusqlite::Error) -> String {
         }
         Some(C::CannotOpen) => "the file could not be opened (check the path and permissions)".into(),
         Some(C::PermissionDenied) => "permission denied".into(),
-        Some(C::SystemIoFailure) => "the disk reported an input/output error".into(),
+        Some(C::SystemIoFailure) => "the disk could not be written or read (full, read-only or failing)".into(),
         Some(C::DatabaseCorrupt) | Some(C::NotADatabase) => "the database file is damaged".into(),
         Some(C::ConstraintViolation) => "the change broke a rule of the database".into(),
         Some(other) => format!("storage error ({other:?})"),
