@@ -6,7 +6,11 @@ use rusqlite::{Connection, TransactionBehavior};
 use std::path::Path;
 
 /// Migrations in order; the schema version after applying the first `n` is `n`.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+/// (Files are numbered by the issue that added them; the list, not the file name, gives the order.)
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0003_audit_review.sql"),
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
