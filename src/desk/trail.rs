@@ -102,7 +102,7 @@ impl Anchor {
             .map(|(head_seq, head_hash, _)| Anchor {
                 head_seq,
                 head_hash: head_hash.to_string(),
-                origin: "the head given on the command line".into(),
+                origin: "the head given to verify (--head)".into(),
             })
             .ok_or_else(|| {
                 DeskError::Invalid("a head is written SEQ:HASH (the sequence, a colon and 64 hex digits), as `audit verify` prints it".into())
@@ -188,11 +188,11 @@ pub(crate) fn verify_against(conn: &rusqlite::Connection, external: &[Anchor]) -
         if let Some(heads) = by_head.get(&event.seq) {
             if let Some(a) = heads.iter().find(|a| !a.head_hash.eq_ignore_ascii_case(&event.hash)) {
                 return broken(event.seq, format!(
-                    "it is not the event {} recorded as head {}:{}; the trail was rewritten at or before this \
+                    "its hash differs from head {}:{} kept by {}; the trail was rewritten at or before this \
                      sequence behind the app's back",
-                    a.origin,
                     a.head_seq,
-                    short_hash(&a.head_hash)
+                    short_hash(&a.head_hash),
+                    a.origin
                 ));
             }
         }
