@@ -4,7 +4,10 @@
 use crate::desk::{AccountId, Desk, DeskError, PinCheck, Request, Session, SignIn as SignInOutcome};
 use crate::tui::action::Action;
 use crate::tui::keymap::{Cmd, GLOBAL, Key, ScreenId, bindings, keys_label};
+use crate::tui::screens::audit_review::AuditReview;
 use crate::tui::screens::caller_card::Card;
+use crate::desk::review::EventView;
+use crate::tui::screens::audit_review::{PAGE, ReviewView};
 use crate::tui::screens::lookup::{Lookup, RESULT_LIMIT};
 use crate::tui::screens::pin_entry::PinEntry;
 use crate::tui::screens::sign_in::SignIn;
@@ -45,6 +48,9 @@ pub struct App {
     pin: Option<PinEntry>,
     verdict: Option<VerdictView>,
     unlock: Option<Unlock>,
+    review: Option<AuditReview>,
+    /// The viewer's time zone for the audit review (times are stored in UTC).
+    utc_offset: chrono::FixedOffset,
     help: bool,
     status: Option<Status>,
     pending: Option<Action>,
@@ -67,6 +73,8 @@ impl App {
             pin: None,
             verdict: None,
             unlock: None,
+            review: None,
+            utc_offset: *chrono::Local::now().offset(),
             help: false,
             status: None,
             pending: None,
@@ -88,6 +96,14 @@ impl App {
     /// The signed-in rep, if any.
     pub fn session(&self) -> Option<&Session> {
         self.session.as_ref()
+    }
+
+    /// Shows review times in this time zone instead of the machine's (tests, a lead elsewhere).
+    pub fn set_utc_offset(&mut self, offset: chrono::FixedOffset) {
+        self.utc_offset = offset;
+        if let Some(r) = self.review.as_mut() {
+            r.offset = offset;
+        }
     }
 
     /// The desk (tests read the audit trail through it).
@@ -132,6 +148,7 @@ impl App {
         let captures_text = match self.view {
             ScreenId::SignIn => self.sign_in.captures_text(),
             ScreenId::Unlock => true,
+            ScreenId::AuditReview => self.review.as_ref().is_some_and(AuditReview::captures_text),
             _ => false,
         };
         let global = GLOBAL.iter().find(|b| b.keys.contains(&key)).map(|b| b.cmd);
@@ -151,6 +168,7 @@ impl App {
             ScreenId::PinEntry => self.pin.as_mut().and_then(|p| p.handle_key(key)),
             ScreenId::Verdict => self.verdict.as_mut().and_then(|v| v.handle_key(key)),
             ScreenId::Unlock => self.unlock.as_mut().and_then(|u| u.handle_key(key)),
+            ScreenId::AuditReview => self.review.as_mut().and_then(|r| r.handle_key(key)),
         };
         if let Some(action) = action {
             self.apply(action);
@@ -180,6 +198,7 @@ impl App {
                 }
                 None
             }
+            ScreenId::AuditReview => self.review.as_mut().and_then(|r| r.paste(text)),
             ScreenId::Card | ScreenId::Verdict => None,
         };
         if let Some(action) = action {
@@ -205,8 +224,10 @@ impl App {
 
     /// Runs the pending action, if any.
     pub fn run_pending(&mut self) {
-        if let Some(Action::SubmitPin(pin)) = self.pending.take() {
-            self.check_pin(&pin);
+        match self.pending.take() {
+            Some(Action::SubmitPin(pin)) => self.check_pin(&pin),
+            Some(Action::VerifyChain) => self.verify_chain(),
+            _ => {}
         }
     }
 
@@ -219,6 +240,7 @@ impl App {
         self.pin = None;
         self.verdict = None;
         self.unlock = None;
+        self.review = None;
         self.help = false;
         self.status = None;
         self.view = ScreenId::SignIn;
@@ -323,8 +345,34 @@ impl App {
                         self.pin = None;
                         ScreenId::Card
                     }
+                    ScreenId::AuditReview => {
+                        self.review = None;
+                        ScreenId::Lookup
+                    }
                     other => other,
                 };
+            }
+            Action::OpenReview => self.open_review(),
+            Action::RefreshReview => self.refresh_review(),
+            Action::MoreReview(before) => self.more_review(before),
+            Action::ShowAuditEvent(seq) => {
+                let Some(session) = self.session.clone() else { return };
+                match self.desk.event_detail(Some(&session), seq) {
+                    Ok(detail) => {
+                        if let Some(r) = self.review.as_mut() {
+                            r.detail = Some(detail);
+                        }
+                    }
+                    Err(e) => self.error(e),
+                }
+            }
+            Action::SetReviewRange(text) => self.set_review_range(&text),
+            Action::RecordReview(note) => self.record_review(&note),
+            Action::VerifyChain => {
+                if let Some(r) = self.review.as_mut() {
+                    r.chain = None;
+                }
+                self.pending = Some(Action::VerifyChain);
             }
             Action::NewCall => {
                 self.card = None;
@@ -334,6 +382,104 @@ impl App {
                 self.lookup = Lookup::new(ScreenId::Lookup);
                 self.view = ScreenId::Lookup;
             }
+        }
+    }
+
+    fn open_review(&mut self) {
+        let Some(session) = self.session.clone() else { return };
+        let mut review = AuditReview::new(self.utc_offset);
+        // The core decides who may review: a rep gets its refusal here, in words.
+        match self.desk.review_page(Some(&session), &review.filter, EventView::All, None, PAGE) {
+            Ok(page) => review.set_events(page.events, page.more),
+            Err(e) => return self.error(e),
+        }
+        self.review = Some(review);
+        self.view = ScreenId::AuditReview;
+        self.pending = Some(Action::VerifyChain);
+    }
+
+    fn refresh_review(&mut self) {
+        let (Some(session), Some(r)) = (self.session.clone(), self.review.as_mut()) else { return };
+        let by = Some(&session);
+        let result = match r.view {
+            ReviewView::Events(view) => {
+                self.desk.review_page(by, &r.filter, view, None, PAGE).map(|p| r.set_events(p.events, p.more))
+            }
+            ReviewView::AccountsAcrossReps => self.desk.accounts_failing_across_reps(by, &r.filter).map(|s| {
+                r.spreads = s;
+                r.selected = 0;
+            }),
+            ReviewView::RepsAcrossAccounts => self.desk.reps_failing_across_accounts(by, &r.filter).map(|s| {
+                r.spreads = s;
+                r.selected = 0;
+            }),
+            ReviewView::Chart => self.desk.failure_chart(by, &r.filter, r.offset).map(|c| r.chart = Some(c)),
+        };
+        if let Err(e) = result {
+            self.error(e);
+        }
+    }
+
+    fn more_review(&mut self, before: i64) {
+        let (Some(session), Some(r)) = (self.session.clone(), self.review.as_mut()) else { return };
+        let ReviewView::Events(view) = r.view else { return };
+        match self.desk.review_page(Some(&session), &r.filter, view, Some(before), PAGE) {
+            Ok(page) => r.append_events(page.events, page.more),
+            Err(e) => self.error(e),
+        }
+    }
+
+    fn set_review_range(&mut self, text: &str) {
+        let now = self.desk.now();
+        let offset = self.utc_offset;
+        let (since, until) = text.split_once("..").unwrap_or((text, ""));
+        let read = |t: &str| -> Result<Option<chrono::DateTime<chrono::Utc>>, DeskError> {
+            let t = t.trim();
+            if t.is_empty() { Ok(None) } else { crate::desk::review::parse_time(t, now, offset).map(Some) }
+        };
+        match (read(since), read(until)) {
+            (Ok(since), Ok(until)) => {
+                if let Some(r) = self.review.as_mut() {
+                    r.filter.range = if since.is_none() && until.is_none() {
+                        crate::desk::review::TimeRange::All
+                    } else {
+                        crate::desk::review::TimeRange::Custom { since, until }
+                    };
+                }
+                self.refresh_review();
+            }
+            (Err(e), _) | (_, Err(e)) => self.error(e),
+        }
+    }
+
+    fn record_review(&mut self, note: &str) {
+        let (Some(session), Some(range)) = (self.session.clone(), self.review.as_ref().map(|r| r.filter.range.clone())) else {
+            return;
+        };
+        match self.desk.record_review(&session, &range, note) {
+            Ok(record) => {
+                self.info(format!(
+                    "Review recorded as audit event #{}: events #{} to #{}, chain intact up to #{} (head {}…).",
+                    record.event_seq,
+                    record.first_seq,
+                    record.last_seq,
+                    record.head_seq,
+                    crate::desk::audit::short_hash(&record.head_hash)
+                ));
+                self.refresh_review();
+            }
+            Err(e) => self.error(e),
+        }
+    }
+
+    fn verify_chain(&mut self) {
+        match self.desk.verify_trail(&[]) {
+            Ok(result) => {
+                if let Some(r) = self.review.as_mut() {
+                    r.chain = Some(result);
+                }
+            }
+            Err(e) => self.error(e),
         }
     }
 
@@ -491,6 +637,11 @@ impl App {
             ScreenId::Unlock => {
                 if let Some(u) = &self.unlock {
                     u.render(f, body, self.theme);
+                }
+            }
+            ScreenId::AuditReview => {
+                if let Some(r) = &self.review {
+                    r.render(f, body, self.theme);
                 }
             }
         }

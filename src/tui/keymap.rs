@@ -76,6 +76,18 @@ pub enum Cmd {
     PageDown,
     Erase,
     ClearField,
+    // Audit review (leads).
+    OpenReview,
+    ReviewTime,
+    ReviewCustomTime,
+    ReviewRep,
+    ReviewAccount,
+    ReviewKind,
+    ReviewFailures,
+    ReviewCase,
+    ReviewClear,
+    RecordReview,
+    VerifyChain,
     CheckPin,
     OwnAccount,
     OnBehalf,
@@ -111,6 +123,7 @@ pub enum ScreenId {
     PinEntry,
     Verdict,
     Unlock,
+    AuditReview,
 }
 
 impl ScreenId {
@@ -123,6 +136,7 @@ impl ScreenId {
         ScreenId::TargetLookup,
         ScreenId::Verdict,
         ScreenId::Unlock,
+        ScreenId::AuditReview,
     ];
 
     /// The screen's title.
@@ -135,6 +149,7 @@ impl ScreenId {
             ScreenId::PinEntry => "Check the Support PIN",
             ScreenId::Verdict => "Verdict",
             ScreenId::Unlock => "Account unlock",
+            ScreenId::AuditReview => "Audit review (leads)",
         }
     }
 }
@@ -159,6 +174,7 @@ const LOOKUP: &[Binding] = &[
     b(&[Key::Esc], Cmd::ClearField, "clear", "Clear the search", true),
     b(&[Key::Backspace], Cmd::Erase, "erase", "Erase the last character", false),
     b(&[Key::Ctrl('o')], Cmd::SignOut, "sign out", "Sign out", true),
+    b(&[Key::Ctrl('r')], Cmd::OpenReview, "audit review", "Review the audit trail (leads only; a rep is refused)", true),
 ];
 
 const TARGET_LOOKUP: &[Binding] = &[
@@ -195,6 +211,24 @@ const UNLOCK: &[Binding] = &[
     b(&[Key::Esc], Cmd::Back, "back", "Back to the caller card (nothing is recorded)", true),
 ];
 
+const AUDIT_REVIEW: &[Binding] = &[
+    b(&[Key::Up, Key::Down], Cmd::Down, "move", "Move through the events (older pages load as you go)", false),
+    b(&[Key::PageUp, Key::PageDown], Cmd::PageDown, "page", "Move ten rows", false),
+    b(&[Key::Tab, Key::BackTab], Cmd::NextField, "view", "Next (Tab) or previous (Shift-Tab) view: all events, failed PIN checks, chart, unlocks, approvals, sign-in failures, accounts failing across reps, reps failing across accounts, verdicts without a PIN match", true),
+    b(&[Key::Enter], Cmd::Submit, "detail", "Show every field of the selected event, names resolved (Esc closes)", true),
+    b(&[Key::Char('t')], Cmd::ReviewTime, "time", "Time range: all, last day, week, month, year (cycles)", true),
+    b(&[Key::Char('T')], Cmd::ReviewCustomTime, "custom time", "Custom time range: type SINCE..UNTIL, Enter applies", false),
+    b(&[Key::Char('r')], Cmd::ReviewRep, "rep", "Filter by rep: type a username, applied as you type (Enter keeps, Esc removes)", true),
+    b(&[Key::Char('a')], Cmd::ReviewAccount, "account", "Filter by account: a name or an id, applied as you type (Enter keeps, Esc removes)", true),
+    b(&[Key::Char('k')], Cmd::ReviewKind, "kind", "Filter by event kind (cycles through every kind, then all)", false),
+    b(&[Key::Char('f')], Cmd::ReviewFailures, "failures", "Failures only (on or off)", true),
+    b(&[Key::Char('c')], Cmd::ReviewCase, "case", "Filter by case number (Enter keeps, Esc removes)", false),
+    b(&[Key::Char('x')], Cmd::ReviewClear, "clear", "Clear every filter", true),
+    b(&[Key::Char('R')], Cmd::RecordReview, "record review", "Record a review: type a note, Enter records the range, the chain head and the note", true),
+    b(&[Key::Char('V')], Cmd::VerifyChain, "verify", "Verify the chain again (against every recorded head)", false),
+    b(&[Key::Esc], Cmd::Back, "back", "Back to the caller search (closes the detail first)", true),
+];
+
 /// The key table of a screen (without the global keys).
 pub fn bindings(screen: ScreenId) -> &'static [Binding] {
     match screen {
@@ -205,6 +239,7 @@ pub fn bindings(screen: ScreenId) -> &'static [Binding] {
         ScreenId::PinEntry => PIN_ENTRY,
         ScreenId::Verdict => VERDICT,
         ScreenId::Unlock => UNLOCK,
+        ScreenId::AuditReview => AUDIT_REVIEW,
     }
 }
 
@@ -214,6 +249,7 @@ pub fn command(screen: ScreenId, key: Key) -> Option<Cmd> {
     Some(match (cmd, key) {
         (Cmd::Down, Key::Up) => Cmd::Up,
         (Cmd::PageDown, Key::PageUp) => Cmd::PageUp,
+        (Cmd::NextField, Key::BackTab) if screen == ScreenId::AuditReview => Cmd::PrevField,
         _ => cmd,
     })
 }

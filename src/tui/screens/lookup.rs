@@ -68,6 +68,7 @@ impl Lookup {
             }
             Cmd::Back => return Some(Action::Back),
             Cmd::SignOut => return Some(Action::SignOut),
+            Cmd::OpenReview => return Some(Action::OpenReview),
             _ => {}
         }
         None
