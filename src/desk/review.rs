@@ -303,7 +303,9 @@ pub(crate) fn require_lead_reading(conn: &Connection, session: &Session) -> Resu
 
 /// The `at` of the first event at or after sequence `seq`.
 fn at_from(conn: &Connection, seq: i64) -> rusqlite::Result<Option<(i64, String)>> {
-    conn.prepare_cached("SELECT seq, at FROM audit_events WHERE seq >= ?1 ORDER BY seq LIMIT 1")?
+    // NOT INDEXED keeps this a primary-key search: with statistics, SQLite may otherwise pick a
+    // skip-scan of another index and sort the rest of the trail.
+    conn.prepare_cached("SELECT seq, at FROM audit_events NOT INDEXED WHERE seq >= ?1 ORDER BY seq LIMIT 1")?
         .query_row([seq], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()
 }
