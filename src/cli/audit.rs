@@ -1,4 +1,6 @@
-//! `support-desk audit list|verify`: reading the audit trail and proving its hash chain intact.
+//! `support-desk audit list|verify|review|export`: reading the audit trail, proving its hash chain
+//! intact (also against recorded and external heads, and in an exported file), recording a lead's
+//! review and exporting the trail.
 
 use super::exit::{CliError, Exit};
 use super::{open_desk, output};
@@ -6,7 +8,11 @@ use crate::desk::audit::{ChainStatus, EventKind};
 use crate::desk::AuditFilter;
 use clap::builder::PossibleValuesParser;
 use clap::{Args, Subcommand};
-use std::path::Path;
+use crate::desk::export::{ExportFormat, FileCheck, verify_export};
+use crate::desk::review::{ReviewFilter, TimeRange, parse_time};
+use crate::desk::{Anchor, Desk};
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 /// The `audit` subcommands.
 #[derive(Debug, Subcommand)]
@@ -15,6 +21,10 @@ pub enum AuditCommand {
     List(ListArgs),
     /// Verify the hash chain: exit 0 and print the head when intact, exit 1 naming the first bad event
     Verify(VerifyArgs),
+    /// Record a lead's review (range, verified chain head, note) as an audit event; leads only
+    Review(ReviewArgs),
+    /// Export events with their chain fields as CSV or JSONL (streamed); the export is audited
+    Export(ExportArgs),
 }
 
 /// Arguments of `audit list`.
@@ -43,9 +53,73 @@ pub struct ListArgs {
 /// Arguments of `audit verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
+    /// Also check that the trail still holds this head (SEQ:HASH, as printed by an earlier verify)
+    #[arg(long, value_name = "SEQ:HASH", conflicts_with = "file")]
+    pub head: Option<String>,
+    /// Re-check an exported JSONL file on its own instead of the database (names the first bad line)
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
     /// Print JSON
     #[arg(long)]
     pub json: bool,
+}
+
+/// The time range and filters shared by `audit review` and `audit export`.
+#[derive(Debug, Args)]
+pub struct RangeArgs {
+    /// Start: 2031-06-09, "2031-06-09 13:05" (local time), an RFC 3339 time, or an age (24h, 7d, 2w)
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// End (exclusive), in the same forms as --since
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+}
+
+/// Arguments of `audit review`.
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// The lead recording the review (passphrase from SUPPORT_DESK_PASSPHRASE or a prompt)
+    #[arg(long, value_name = "USER")]
+    pub rep: String,
+    /// What was reviewed and found
+    #[arg(long, value_name = "TEXT")]
+    pub note: String,
+    #[command(flatten)]
+    pub range: RangeArgs,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `audit export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// csv (for spreadsheets) or jsonl (re-verifiable with `audit verify --file`)
+    #[arg(long, value_parser = ["csv", "jsonl"])]
+    pub format: String,
+    /// Write here instead of stdout (created mode 600; an existing file is refused)
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub range: RangeArgs,
+    /// Only events by this rep
+    #[arg(long, value_name = "USER")]
+    pub rep_filter: Option<String>,
+    /// Only events about this account (id or name)
+    #[arg(long, value_name = "ACCOUNT")]
+    pub account: Option<String>,
+    /// Only events of this kind
+    #[arg(long, value_name = "KIND", value_parser = PossibleValuesParser::new(EventKind::ALL.iter().map(|k| k.as_str())))]
+    pub kind: Option<String>,
+    /// Only failures, refusals and lockouts
+    #[arg(long)]
+    pub failures: bool,
+    /// Only events of this case
+    #[arg(long, value_name = "ID")]
+    pub case: Option<i64>,
+    /// Export as this lead (recorded in the export event); without it, as the holder of the file
+    #[arg(long, value_name = "USER")]
+    pub rep: Option<String>,
 }
 
 /// Runs an `audit` subcommand.
@@ -53,6 +127,8 @@ pub fn run(db: &Path, cmd: &AuditCommand) -> Result<Exit, CliError> {
     match cmd {
         AuditCommand::List(args) => list(db, args),
         AuditCommand::Verify(args) => verify(db, args),
+        AuditCommand::Review(args) => review(db, args),
+        AuditCommand::Export(args) => export(db, args),
     }
 }
 
@@ -101,14 +177,22 @@ fn list(db: &Path, args: &ListArgs) -> Result<Exit, CliError> {
 /// Verifies the chain, prints the result, then records the verification as an audit event (best
 /// effort: a verification that cannot be recorded still reports what it found).
 fn verify(db: &Path, args: &VerifyArgs) -> Result<Exit, CliError> {
+    if let Some(file) = &args.file {
+        return verify_file(file, args.json);
+    }
+    let external = match &args.head {
+        Some(text) => vec![Anchor::parse(text)?],
+        None => Vec::new(),
+    };
     let mut desk = open_desk(db)?;
-    let status = desk.verify_chain()?;
+    let (status, heads) = desk.verify_trail(&external)?;
     if args.json {
         output::print_json(&status)?;
     } else {
         let line = match &status {
             ChainStatus::Intact { events, head_seq, head_hash } => {
-                format!("intact: {events} events, head {head_seq}:{head_hash}")
+                let against = if heads > 0 { format!(" (checked against {heads} recorded head(s))") } else { String::new() };
+                format!("intact: {events} events, head {head_seq}:{head_hash}{against}")
             }
             ChainStatus::Broken { first_bad_seq, problem } => {
                 format!("broken at sequence {first_bad_seq}: {problem}")
@@ -128,4 +212,114 @@ fn verify(db: &Path, args: &VerifyArgs) -> Result<Exit, CliError> {
             Ok(Exit::NoMatch)
         }
     }
+}
+
+/// Re-checks an exported JSONL file without a database.
+fn verify_file(file: &Path, json: bool) -> Result<Exit, CliError> {
+    let reader = std::fs::File::open(file)
+        .map_err(|e| CliError::new(Exit::NotFound, format!("cannot open {}: {e}", file.display())))?;
+    let check = verify_export(std::io::BufReader::new(reader));
+    if json {
+        output::print_json(&check)?;
+    }
+    match check {
+        FileCheck::Intact { events, first_seq, last_seq, contiguous, .. } => {
+            if !json {
+                let span = match (first_seq, last_seq) {
+                    (Some(a), Some(b)) => format!("sequences {a} to {b}"),
+                    _ => "no events".into(),
+                };
+                let kind = if contiguous { "unbroken piece of the chain" } else { "filtered export" };
+                output::print(&format!("intact: {events} events, {span} ({kind})\n"))?;
+            }
+            Ok(Exit::Ok)
+        }
+        FileCheck::Broken { line, problem } => {
+            if !json {
+                output::print(&format!("broken at line {line}: {problem}\n"))?;
+            }
+            eprintln!("support-desk: {} was changed after it was exported: first bad line is {line}", file.display());
+            Ok(Exit::NoMatch)
+        }
+    }
+}
+
+/// The time range from --since/--until (local dates in the machine's time zone).
+fn time_range(desk: &Desk, args: &RangeArgs) -> Result<TimeRange, CliError> {
+    let offset = *chrono::Local::now().offset();
+    let read = |t: &Option<String>| -> Result<_, CliError> {
+        t.as_deref().map(|t| parse_time(t, desk.now(), offset)).transpose().map_err(CliError::from)
+    };
+    let (since, until) = (read(&args.since)?, read(&args.until)?);
+    Ok(if since.is_none() && until.is_none() { TimeRange::All } else { TimeRange::Custom { since, until } })
+}
+
+fn review(db: &Path, args: &ReviewArgs) -> Result<Exit, CliError> {
+    let mut desk = open_desk(db)?;
+    let range = time_range(&desk, &args.range)?;
+    let session = super::sign_in(&mut desk, &args.rep)?;
+    let result = desk.record_review(&session, &range, &args.note);
+    super::sign_out(&mut desk, &session);
+    let record = result?;
+    if args.json {
+        output::print_json(&record)?;
+    } else {
+        output::print(&format!(
+            "review recorded as audit event {}: events {} to {} reviewed, chain intact up to head {}:{}\n",
+            record.event_seq, record.first_seq, record.last_seq, record.head_seq, record.head_hash
+        ))?;
+    }
+    Ok(Exit::Ok)
+}
+
+fn export(db: &Path, args: &ExportArgs) -> Result<Exit, CliError> {
+    let mut desk = open_desk(db)?;
+    let format = if args.format == "csv" { ExportFormat::Csv } else { ExportFormat::Jsonl };
+    let kind = match &args.kind {
+        Some(name) => Some(EventKind::parse(name).ok_or_else(|| CliError::usage(format!("unknown event kind {name}")))?),
+        None => None,
+    };
+    let filter = ReviewFilter {
+        range: time_range(&desk, &args.range)?,
+        rep: args.rep_filter.clone(),
+        account: args.account.clone(),
+        kind,
+        failures_only: args.failures,
+        case_id: args.case,
+    };
+    let session = match &args.rep {
+        Some(user) => Some(super::sign_in(&mut desk, user)?),
+        None => None,
+    };
+    let result = match &args.out {
+        Some(path) => {
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                options.mode(0o600);
+            }
+            let file = options
+                .open(path)
+                .map_err(|e| CliError::new(Exit::Storage, format!("cannot create {}: {e} (an existing file is never overwritten)", path.display())))?;
+            let mut out = std::io::BufWriter::new(file);
+            let r = desk.export_events(session.as_ref(), &filter, format, &mut out);
+            r.and_then(|s| out.flush().map(|_| s).map_err(|e| crate::desk::DeskError::NotRecorded { cause: format!("could not write the export: {e}") }))
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            desk.export_events(session.as_ref(), &filter, format, &mut out)
+        }
+    };
+    if let Some(s) = &session {
+        super::sign_out(&mut desk, s);
+    }
+    let summary = result?;
+    eprintln!(
+        "support-desk: exported {} events; the export is audit event {} and covered head {}:{}",
+        summary.events, summary.event_seq, summary.head_seq, summary.head_hash
+    );
+    Ok(Exit::Ok)
 }

@@ -39,6 +39,7 @@ pub enum EventKind {
     ApprovalExpired,
     AuditExported,
     AuditVerified,
+    AuditReviewed,
     PolicyChanged,
     RepAdded,
     RepEnabled,
@@ -73,6 +74,7 @@ impl EventKind {
         EventKind::ApprovalExpired,
         EventKind::AuditExported,
         EventKind::AuditVerified,
+        EventKind::AuditReviewed,
         EventKind::PolicyChanged,
         EventKind::RepAdded,
         EventKind::RepEnabled,
@@ -107,6 +109,7 @@ impl EventKind {
             EventKind::ApprovalExpired => "approval_expired",
             EventKind::AuditExported => "audit_exported",
             EventKind::AuditVerified => "audit_verified",
+            EventKind::AuditReviewed => "audit_reviewed",
             EventKind::PolicyChanged => "policy_changed",
             EventKind::RepAdded => "rep_added",
             EventKind::RepEnabled => "rep_enabled",
@@ -147,7 +150,7 @@ pub struct NewEvent {
 }
 
 /// A stored audit event.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct AuditEvent {
     pub seq: i64,
     pub at: String,

@@ -22,10 +22,12 @@ pub mod pin_hash;
 pub mod pin_key;
 pub mod policy;
 mod reps;
+pub mod review;
 pub mod setup;
 pub mod store;
 pub mod text;
 mod trail;
+pub mod export;
 mod verdicts;
 
 pub use cases::{
@@ -39,7 +41,7 @@ pub use pin::Pin;
 pub use pin_check::PinCheck;
 pub use policy::{Decision, Policy, Request, Role, Rule, Verdict};
 pub use reps::{NewRep, RepInfo, RepRole, Session, SignIn, check_passphrase, check_username};
-pub use trail::AuditFilter;
+pub use trail::{Anchor, AuditFilter};
 pub use verdicts::{Unlocked, VerdictShown};
 
 use clock::{Clock, SystemClock};

@@ -65,4 +65,18 @@ pub enum Action {
     StartClose,
     /// Close the case.
     CloseCase(CaseOutcome),
+    /// Open the audit review (the core refuses a rep).
+    OpenReview,
+    /// The review's filters or view changed: fetch again.
+    RefreshReview,
+    /// Fetch the review page older than this sequence.
+    MoreReview(i64),
+    /// Show one audit event in full.
+    ShowAuditEvent(i64),
+    /// Set a custom review time range from what the lead typed (`SINCE..UNTIL`).
+    SetReviewRange(String),
+    /// Record a lead review with this note.
+    RecordReview(String),
+    /// Verify the audit chain (shows "verifying" first).
+    VerifyChain,
 }

@@ -7,6 +7,7 @@ use crate::desk::{
 };
 use crate::tui::action::Action;
 use crate::tui::keymap::{Cmd, GLOBAL, Key, ScreenId, bindings, keys_label};
+use crate::tui::screens::audit_review::AuditReview;
 use crate::tui::screens::caller_card::Card;
 use crate::tui::screens::clear_lock::ClearLock;
 use crate::tui::screens::case_close::CaseClose;
@@ -14,6 +15,8 @@ use crate::tui::screens::case_form::CaseForm;
 use crate::tui::screens::case_queue::CaseQueue;
 use crate::tui::screens::case_view::CaseView;
 use crate::tui::screens::new_case::NewCase;
+use crate::desk::review::EventView;
+use crate::tui::screens::audit_review::{PAGE, ReviewView};
 use crate::tui::screens::lookup::{Lookup, RESULT_LIMIT};
 use crate::tui::screens::pin_entry::PinEntry;
 use crate::tui::screens::sign_in::SignIn;
@@ -79,6 +82,9 @@ pub struct App {
     verdict_back: ScreenId,
     /// Where Esc on the case goes (the queue, or the caller card it was started from).
     case_back: ScreenId,
+    review: Option<AuditReview>,
+    /// The viewer's time zone for the audit review (times are stored in UTC).
+    utc_offset: chrono::FixedOffset,
     help: bool,
     status: Option<Status>,
     pending: Option<Action>,
@@ -110,6 +116,8 @@ impl App {
             pin_for: PinFor::Call,
             verdict_back: ScreenId::Card,
             case_back: ScreenId::Cases,
+            review: None,
+            utc_offset: *chrono::Local::now().offset(),
             help: false,
             status: None,
             pending: None,
@@ -131,6 +139,14 @@ impl App {
     /// The signed-in rep, if any.
     pub fn session(&self) -> Option<&Session> {
         self.session.as_ref()
+    }
+
+    /// Shows review times in this time zone instead of the machine's (tests, a lead elsewhere).
+    pub fn set_utc_offset(&mut self, offset: chrono::FixedOffset) {
+        self.utc_offset = offset;
+        if let Some(r) = self.review.as_mut() {
+            r.offset = offset;
+        }
     }
 
     /// The desk (tests read the audit trail through it).
@@ -175,6 +191,7 @@ impl App {
         let captures_text = match self.view {
             ScreenId::SignIn => self.sign_in.captures_text(),
             ScreenId::Unlock | ScreenId::ClearLock | ScreenId::CaseNote | ScreenId::CaseReply => true,
+            ScreenId::AuditReview => self.review.as_ref().is_some_and(AuditReview::captures_text),
             _ => false,
         };
         let global = GLOBAL.iter().find(|b| b.keys.contains(&key)).map(|b| b.cmd);
@@ -200,6 +217,7 @@ impl App {
             ScreenId::Case => self.case.as_mut().and_then(|c| c.handle_key(key)),
             ScreenId::CaseNote | ScreenId::CaseReply => self.case_form.as_mut().and_then(|c| c.handle_key(key)),
             ScreenId::CaseClose => self.case_close.as_mut().and_then(|c| c.handle_key(key)),
+            ScreenId::AuditReview => self.review.as_mut().and_then(|r| r.handle_key(key)),
         };
         if let Some(action) = action {
             self.apply(action);
@@ -247,6 +265,7 @@ impl App {
                 }
                 None
             }
+            ScreenId::AuditReview => self.review.as_mut().and_then(|r| r.paste(text)),
             ScreenId::Card | ScreenId::Verdict | ScreenId::NewCase | ScreenId::Case | ScreenId::CaseClose => None,
         };
         if let Some(action) = action {
@@ -280,12 +299,11 @@ impl App {
 
     /// Runs the pending action, if any.
     pub fn run_pending(&mut self) {
-        if let Some(Action::SubmitPin(pin)) = self.pending.take() {
-            if self.pin_for == PinFor::Call {
-                self.check_pin(&pin);
-            } else {
-                self.check_pin_in_case(&pin);
-            }
+        match self.pending.take() {
+            Some(Action::SubmitPin(pin)) if self.pin_for == PinFor::Call => self.check_pin(&pin),
+            Some(Action::SubmitPin(pin)) => self.check_pin_in_case(&pin),
+            Some(Action::VerifyChain) => self.verify_chain(),
+            _ => {}
         }
     }
 
@@ -300,6 +318,7 @@ impl App {
         self.unlock = None;
         self.clear_lock = None;
         self.clear_cases();
+        self.review = None;
         self.help = false;
         self.status = None;
         self.view = ScreenId::SignIn;
@@ -453,8 +472,34 @@ impl App {
                         self.case_close = None;
                         ScreenId::Case
                     }
+                    ScreenId::AuditReview => {
+                        self.review = None;
+                        ScreenId::Lookup
+                    }
                     other => other,
                 };
+            }
+            Action::OpenReview => self.open_review(),
+            Action::RefreshReview => self.refresh_review(),
+            Action::MoreReview(before) => self.more_review(before),
+            Action::ShowAuditEvent(seq) => {
+                let Some(session) = self.session.clone() else { return };
+                match self.desk.event_detail(Some(&session), seq) {
+                    Ok(detail) => {
+                        if let Some(r) = self.review.as_mut() {
+                            r.detail = Some(detail);
+                        }
+                    }
+                    Err(e) => self.error(e),
+                }
+            }
+            Action::SetReviewRange(text) => self.set_review_range(&text),
+            Action::RecordReview(note) => self.record_review(&note),
+            Action::VerifyChain => {
+                if let Some(r) = self.review.as_mut() {
+                    r.chain = None;
+                }
+                self.pending = Some(Action::VerifyChain);
             }
             Action::NewCall => {
                 self.card = None;
@@ -761,6 +806,104 @@ impl App {
         }
     }
 
+    fn open_review(&mut self) {
+        let Some(session) = self.session.clone() else { return };
+        let mut review = AuditReview::new(self.utc_offset);
+        // The core decides who may review: a rep gets its refusal here, in words.
+        match self.desk.review_page(Some(&session), &review.filter, EventView::All, None, PAGE) {
+            Ok(page) => review.set_events(page.events, page.more),
+            Err(e) => return self.error(e),
+        }
+        self.review = Some(review);
+        self.view = ScreenId::AuditReview;
+        self.pending = Some(Action::VerifyChain);
+    }
+
+    fn refresh_review(&mut self) {
+        let (Some(session), Some(r)) = (self.session.clone(), self.review.as_mut()) else { return };
+        let by = Some(&session);
+        let result = match r.view {
+            ReviewView::Events(view) => {
+                self.desk.review_page(by, &r.filter, view, None, PAGE).map(|p| r.set_events(p.events, p.more))
+            }
+            ReviewView::AccountsAcrossReps => self.desk.accounts_failing_across_reps(by, &r.filter).map(|s| {
+                r.spreads = s;
+                r.selected = 0;
+            }),
+            ReviewView::RepsAcrossAccounts => self.desk.reps_failing_across_accounts(by, &r.filter).map(|s| {
+                r.spreads = s;
+                r.selected = 0;
+            }),
+            ReviewView::Chart => self.desk.failure_chart(by, &r.filter, r.offset).map(|c| r.chart = Some(c)),
+        };
+        if let Err(e) = result {
+            self.error(e);
+        }
+    }
+
+    fn more_review(&mut self, before: i64) {
+        let (Some(session), Some(r)) = (self.session.clone(), self.review.as_mut()) else { return };
+        let ReviewView::Events(view) = r.view else { return };
+        match self.desk.review_page(Some(&session), &r.filter, view, Some(before), PAGE) {
+            Ok(page) => r.append_events(page.events, page.more),
+            Err(e) => self.error(e),
+        }
+    }
+
+    fn set_review_range(&mut self, text: &str) {
+        let now = self.desk.now();
+        let offset = self.utc_offset;
+        let (since, until) = text.split_once("..").unwrap_or((text, ""));
+        let read = |t: &str| -> Result<Option<chrono::DateTime<chrono::Utc>>, DeskError> {
+            let t = t.trim();
+            if t.is_empty() { Ok(None) } else { crate::desk::review::parse_time(t, now, offset).map(Some) }
+        };
+        match (read(since), read(until)) {
+            (Ok(since), Ok(until)) => {
+                if let Some(r) = self.review.as_mut() {
+                    r.filter.range = if since.is_none() && until.is_none() {
+                        crate::desk::review::TimeRange::All
+                    } else {
+                        crate::desk::review::TimeRange::Custom { since, until }
+                    };
+                }
+                self.refresh_review();
+            }
+            (Err(e), _) | (_, Err(e)) => self.error(e),
+        }
+    }
+
+    fn record_review(&mut self, note: &str) {
+        let (Some(session), Some(range)) = (self.session.clone(), self.review.as_ref().map(|r| r.filter.range.clone())) else {
+            return;
+        };
+        match self.desk.record_review(&session, &range, note) {
+            Ok(record) => {
+                self.info(format!(
+                    "Review recorded as audit event #{}: events #{} to #{}, chain intact up to #{} (head {}…).",
+                    record.event_seq,
+                    record.first_seq,
+                    record.last_seq,
+                    record.head_seq,
+                    crate::desk::audit::short_hash(&record.head_hash)
+                ));
+                self.refresh_review();
+            }
+            Err(e) => self.error(e),
+        }
+    }
+
+    fn verify_chain(&mut self) {
+        match self.desk.verify_trail(&[]) {
+            Ok(result) => {
+                if let Some(r) = self.review.as_mut() {
+                    r.chain = Some(result);
+                }
+            }
+            Err(e) => self.error(e),
+        }
+    }
+
     fn check_pin(&mut self, pin: &crate::desk::Pin) {
         let (Some(session), Some((id, _))) = (self.session.clone(), self.caller()) else { return };
         let result = self.desk.check_pin(&session, &id, pin);
@@ -992,6 +1135,12 @@ impl App {
             ScreenId::CaseClose => {
                 if let Some(c) = &self.case_close {
                     c.render(f, body, self.theme);
+                    c.render(f, body, self.theme);
+                }
+            }
+            ScreenId::AuditReview => {
+                if let Some(r) = &self.review {
+                    r.render(f, body, self.theme);
                 }
             }
         }

@@ -76,6 +76,18 @@ pub enum Cmd {
     PageDown,
     Erase,
     ClearField,
+    // Audit review (leads).
+    OpenReview,
+    ReviewTime,
+    ReviewCustomTime,
+    ReviewRep,
+    ReviewAccount,
+    ReviewKind,
+    ReviewFailures,
+    ReviewCase,
+    ReviewClear,
+    RecordReview,
+    VerifyChain,
     CheckPin,
     OwnAccount,
     OnBehalf,
@@ -134,6 +146,7 @@ pub enum ScreenId {
     CaseNote,
     CaseReply,
     CaseClose,
+    AuditReview,
 }
 
 impl ScreenId {
@@ -153,6 +166,7 @@ impl ScreenId {
         ScreenId::CaseNote,
         ScreenId::CaseReply,
         ScreenId::CaseClose,
+        ScreenId::AuditReview,
     ];
 
     /// The screen's title.
@@ -172,6 +186,7 @@ impl ScreenId {
             ScreenId::CaseNote => "Add a note",
             ScreenId::CaseReply => "Record the provider's reply",
             ScreenId::CaseClose => "Close the case",
+            ScreenId::AuditReview => "Audit review (leads)",
         }
     }
 }
@@ -198,6 +213,7 @@ const LOOKUP: &[Binding] = &[
     b(&[Key::Backspace], Cmd::Erase, "erase", "Erase the last character", false),
     b(&[Key::Ctrl('o')], Cmd::SignOut, "sign out", "Sign out", true),
     b(&[Key::Ctrl('k')], Cmd::Cases, "cases", "Open the case queue", true),
+    b(&[Key::Ctrl('r')], Cmd::OpenReview, "audit review", "Review the audit trail (leads only; a rep is refused)", true),
 ];
 
 const TARGET_LOOKUP: &[Binding] = &[
@@ -292,6 +308,24 @@ const CASE_CLOSE: &[Binding] = &[
     b(&[Key::Esc], Cmd::Back, "back", "Back to the case (it stays open)", true),
 ];
 
+const AUDIT_REVIEW: &[Binding] = &[
+    b(&[Key::Up, Key::Down], Cmd::Down, "move", "Move through the events (older pages load as you go)", false),
+    b(&[Key::PageUp, Key::PageDown], Cmd::PageDown, "page", "Move ten rows", false),
+    b(&[Key::Tab, Key::BackTab], Cmd::NextField, "view", "Next (Tab) or previous (Shift-Tab) view: all events, failed PIN checks, chart, unlocks, approvals, sign-in failures, accounts failing across reps, reps failing across accounts, verdicts without a PIN match", true),
+    b(&[Key::Enter], Cmd::Submit, "detail", "Show every field of the selected event, names resolved (Esc closes)", true),
+    b(&[Key::Char('t')], Cmd::ReviewTime, "time", "Time range: all, last day, week, month, year (cycles)", true),
+    b(&[Key::Char('T')], Cmd::ReviewCustomTime, "custom time", "Custom time range: type SINCE..UNTIL, Enter applies", false),
+    b(&[Key::Char('r')], Cmd::ReviewRep, "rep", "Filter by rep: type a username, applied as you type (Enter keeps, Esc removes)", true),
+    b(&[Key::Char('a')], Cmd::ReviewAccount, "account", "Filter by account: a name or an id, applied as you type (Enter keeps, Esc removes)", true),
+    b(&[Key::Char('k')], Cmd::ReviewKind, "kind", "Filter by event kind (cycles through every kind, then all)", false),
+    b(&[Key::Char('f')], Cmd::ReviewFailures, "failures", "Failures only (on or off)", true),
+    b(&[Key::Char('c')], Cmd::ReviewCase, "case", "Filter by case number (Enter keeps, Esc removes)", false),
+    b(&[Key::Char('x')], Cmd::ReviewClear, "clear", "Clear every filter", true),
+    b(&[Key::Char('R')], Cmd::RecordReview, "record review", "Record a review: type a note, Enter records the range, the chain head and the note", true),
+    b(&[Key::Char('V')], Cmd::VerifyChain, "verify", "Verify the chain again (against every recorded head)", false),
+    b(&[Key::Esc], Cmd::Back, "back", "Back to the caller search (closes the detail first)", true),
+];
+
 /// The key table of a screen (without the global keys).
 pub fn bindings(screen: ScreenId) -> &'static [Binding] {
     match screen {
@@ -309,6 +343,7 @@ pub fn bindings(screen: ScreenId) -> &'static [Binding] {
         ScreenId::CaseNote => CASE_NOTE,
         ScreenId::CaseReply => CASE_REPLY,
         ScreenId::CaseClose => CASE_CLOSE,
+        ScreenId::AuditReview => AUDIT_REVIEW,
     }
 }
 
@@ -318,6 +353,7 @@ pub fn command(screen: ScreenId, key: Key) -> Option<Cmd> {
     Some(match (cmd, key) {
         (Cmd::Down, Key::Up) => Cmd::Up,
         (Cmd::PageDown, Key::PageUp) => Cmd::PageUp,
+        (Cmd::NextField, Key::BackTab) if screen == ScreenId::AuditReview => Cmd::PrevField,
         _ => cmd,
     })
 }

@@ -6,9 +6,11 @@ use rusqlite::{Connection, TransactionBehavior};
 use std::path::Path;
 
 /// Migrations in order; the schema version after applying the first `n` is `n`.
+/// (Files are numbered by the issue that added them; the list, not the file name, gives the order.)
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_cases_approvals.sql"),
+    include_str!("migrations/0003_audit_review.sql"),
     include_str!("migrations/0004_admin.sql"),
     include_str!("migrations/0005_search_index.sql"),
 ];

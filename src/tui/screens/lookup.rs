@@ -73,6 +73,7 @@ impl Lookup {
             Cmd::Back => return Some(Action::Back),
             Cmd::SignOut => return Some(Action::SignOut),
             Cmd::Cases => return Some(Action::ShowCases),
+            Cmd::OpenReview => return Some(Action::OpenReview),
             _ => {}
         }
         None

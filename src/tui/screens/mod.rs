@@ -1,6 +1,7 @@
 //! One file per screen: its state, `handle_key` (which only changes its own state or returns an
 //! [`Action`](crate::tui::action::Action)) and drawing from `&self`.
 
+pub mod audit_review;
 pub mod caller_card;
 pub mod case_close;
 pub mod case_form;

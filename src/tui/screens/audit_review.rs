@@ -1,0 +1,517 @@
+//! The team lead's audit review: the event list with its filters always visible, a detail pane,
+//! the pattern views, the failure chart and the chain status. The core refuses a rep; this screen
+//! only holds what the app fetched for it.
+
+use crate::desk::audit::{AuditEvent, ChainStatus, EventKind, short_hash};
+use crate::desk::review::{
+    BucketSize, EventDetail, EventView, FailureChart, FailureSpread, ReviewFilter, TimeRange,
+};
+use crate::tui::action::Action;
+use crate::tui::keymap::{Cmd, Key, ScreenId, command};
+use crate::tui::theme::Theme;
+use crate::tui::widgets::text::{fit, one_line, pop_grapheme, width};
+use chrono::FixedOffset;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Bar, BarChart, Block, Cell, Paragraph, Row, Table, Wrap};
+
+/// How many events one fetch brings.
+pub const PAGE: usize = 100;
+
+/// What the screen shows under the filter line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReviewView {
+    Events(EventView),
+    AccountsAcrossReps,
+    RepsAcrossAccounts,
+    Chart,
+}
+
+impl ReviewView {
+    /// The views in the order Tab visits them.
+    pub const ALL: [ReviewView; 9] = [
+        ReviewView::Events(EventView::All),
+        ReviewView::Events(EventView::FailedPinChecks),
+        ReviewView::Chart,
+        ReviewView::Events(EventView::Unlocks),
+        ReviewView::Events(EventView::Approvals),
+        ReviewView::Events(EventView::SignInFailures),
+        ReviewView::AccountsAcrossReps,
+        ReviewView::RepsAcrossAccounts,
+        ReviewView::Events(EventView::VerdictsWithoutPin),
+    ];
+
+    /// The view's name.
+    pub fn title(self) -> &'static str {
+        match self {
+            ReviewView::Events(v) => v.title(),
+            ReviewView::AccountsAcrossReps => "Accounts failing across reps",
+            ReviewView::RepsAcrossAccounts => "Reps failing across accounts",
+            ReviewView::Chart => "Chart of failed PIN checks",
+        }
+    }
+}
+
+/// A one-line field the lead is typing into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prompt {
+    Rep,
+    Account,
+    Case,
+    Custom,
+    Note,
+}
+
+impl Prompt {
+    fn label(self) -> &'static str {
+        match self {
+            Prompt::Rep => "Rep (username)",
+            Prompt::Account => "Account (name or id)",
+            Prompt::Case => "Case number",
+            Prompt::Custom => "Range: SINCE..UNTIL (2031-06-01..2031-06-08, 7d.., ..2031-06-01 12:00)",
+            Prompt::Note => "Review note (what you looked at and found); Enter records",
+        }
+    }
+}
+
+/// The review screen's state.
+#[derive(Debug)]
+pub struct AuditReview {
+    pub filter: ReviewFilter,
+    pub view: ReviewView,
+    pub events: Vec<AuditEvent>,
+    pub more: bool,
+    pub spreads: Vec<FailureSpread>,
+    pub chart: Option<FailureChart>,
+    pub selected: usize,
+    pub detail: Option<EventDetail>,
+    /// `None` while the chain is being verified; with how many recorded heads were checked.
+    pub chain: Option<(ChainStatus, usize)>,
+    pub prompt: Option<(Prompt, String)>,
+    /// The viewer's time zone (times are stored in UTC).
+    pub offset: FixedOffset,
+}
+
+impl AuditReview {
+    pub fn new(offset: FixedOffset) -> AuditReview {
+        AuditReview {
+            filter: ReviewFilter::default(),
+            view: ReviewView::Events(EventView::All),
+            events: Vec::new(),
+            more: false,
+            spreads: Vec::new(),
+            chart: None,
+            selected: 0,
+            detail: None,
+            chain: None,
+            prompt: None,
+            offset,
+        }
+    }
+
+    /// True while a text field takes the keys (`?` is then a character).
+    pub fn captures_text(&self) -> bool {
+        self.prompt.is_some()
+    }
+
+    /// New results for the current view (selection back to the top).
+    pub fn set_events(&mut self, events: Vec<AuditEvent>, more: bool) {
+        self.events = events;
+        self.more = more;
+        self.selected = 0;
+        self.detail = None;
+    }
+
+    /// An older page, appended.
+    pub fn append_events(&mut self, events: Vec<AuditEvent>, more: bool) {
+        self.events.extend(events);
+        self.more = more;
+    }
+
+    fn rows(&self) -> usize {
+        match self.view {
+            ReviewView::Events(_) => self.events.len(),
+            ReviewView::AccountsAcrossReps | ReviewView::RepsAcrossAccounts => self.spreads.len(),
+            ReviewView::Chart => 0,
+        }
+    }
+
+    pub fn paste(&mut self, text: &str) -> Option<Action> {
+        let (kind, value) = self.prompt.as_mut()?;
+        value.push_str(&one_line(text));
+        matches!(kind, Prompt::Rep | Prompt::Account | Prompt::Case).then(|| self.apply_prompt())
+    }
+
+    /// Puts a live prompt's text into the filter and asks for a refresh.
+    fn apply_prompt(&mut self) -> Action {
+        if let Some((kind, value)) = &self.prompt {
+            let text = value.trim();
+            let some = (!text.is_empty()).then(|| text.to_string());
+            match kind {
+                Prompt::Rep => self.filter.rep = some,
+                Prompt::Account => self.filter.account = some,
+                Prompt::Case => self.filter.case_id = text.parse().ok(),
+                Prompt::Custom | Prompt::Note => {}
+            }
+        }
+        Action::RefreshReview
+    }
+
+    fn handle_prompt(&mut self, key: Key) -> Option<Action> {
+        let (kind, value) = self.prompt.as_mut()?;
+        let kind = *kind;
+        match key {
+            Key::Char(c) => {
+                if kind == Prompt::Case && !c.is_ascii_digit() {
+                    return None;
+                }
+                value.push(c);
+            }
+            Key::Backspace => pop_grapheme(value),
+            Key::Esc => {
+                // Cancels the field: a filter being typed is removed, a note is dropped.
+                value.clear();
+                let action = self.apply_prompt();
+                self.prompt = None;
+                return matches!(kind, Prompt::Rep | Prompt::Account | Prompt::Case).then_some(action);
+            }
+            Key::Enter => {
+                let text = value.clone();
+                self.prompt = None;
+                return match kind {
+                    Prompt::Note => Some(Action::RecordReview(text)),
+                    Prompt::Custom => Some(Action::SetReviewRange(text)),
+                    _ => None,
+                };
+            }
+            _ => return None,
+        }
+        match kind {
+            Prompt::Rep | Prompt::Account | Prompt::Case => Some(self.apply_prompt()),
+            Prompt::Custom | Prompt::Note => None,
+        }
+    }
+
+    pub fn handle_key(&mut self, key: Key) -> Option<Action> {
+        if self.prompt.is_some() {
+            return self.handle_prompt(key);
+        }
+        let cmd = command(ScreenId::AuditReview, key)?;
+        if self.detail.is_some() {
+            if matches!(cmd, Cmd::Back | Cmd::Submit) {
+                self.detail = None;
+            }
+            return None;
+        }
+        let last = self.rows().saturating_sub(1);
+        let mut moved = false;
+        match cmd {
+            Cmd::Up => self.selected = self.selected.saturating_sub(1),
+            Cmd::Down => {
+                self.selected = (self.selected + 1).min(last);
+                moved = true;
+            }
+            Cmd::PageUp => self.selected = self.selected.saturating_sub(10),
+            Cmd::PageDown => {
+                self.selected = (self.selected + 10).min(last);
+                moved = true;
+            }
+            Cmd::NextField | Cmd::PrevField => {
+                let views = ReviewView::ALL;
+                let at = views.iter().position(|v| *v == self.view).unwrap_or(0);
+                let next = if cmd == Cmd::NextField { (at + 1) % views.len() } else { (at + views.len() - 1) % views.len() };
+                self.view = views[next];
+                return Some(Action::RefreshReview);
+            }
+            Cmd::Submit => {
+                if let ReviewView::Events(_) = self.view {
+                    return self.events.get(self.selected).map(|e| Action::ShowAuditEvent(e.seq));
+                }
+            }
+            Cmd::ReviewTime => {
+                let quick = TimeRange::QUICK;
+                let at = quick.iter().position(|r| *r == self.filter.range);
+                self.filter.range = quick[at.map(|i| (i + 1) % quick.len()).unwrap_or(0)].clone();
+                return Some(Action::RefreshReview);
+            }
+            Cmd::ReviewCustomTime => self.prompt = Some((Prompt::Custom, String::new())),
+            Cmd::ReviewRep => self.prompt = Some((Prompt::Rep, self.filter.rep.clone().unwrap_or_default())),
+            Cmd::ReviewAccount => self.prompt = Some((Prompt::Account, self.filter.account.clone().unwrap_or_default())),
+            Cmd::ReviewCase => {
+                self.prompt = Some((Prompt::Case, self.filter.case_id.map(|c| c.to_string()).unwrap_or_default()))
+            }
+            Cmd::ReviewKind => {
+                let all = EventKind::ALL;
+                self.filter.kind = match self.filter.kind {
+                    None => all.first().copied(),
+                    Some(k) => all.iter().position(|x| *x == k).and_then(|i| all.get(i + 1)).copied(),
+                };
+                return Some(Action::RefreshReview);
+            }
+            Cmd::ReviewFailures => {
+                self.filter.failures_only = !self.filter.failures_only;
+                return Some(Action::RefreshReview);
+            }
+            Cmd::ReviewClear => {
+                self.filter = ReviewFilter::default();
+                return Some(Action::RefreshReview);
+            }
+            Cmd::RecordReview => self.prompt = Some((Prompt::Note, String::new())),
+            Cmd::VerifyChain => return Some(Action::VerifyChain),
+            Cmd::Back => return Some(Action::Back),
+            _ => {}
+        }
+        // Near the end of what is loaded: fetch the next (older) page.
+        if moved && self.more && matches!(self.view, ReviewView::Events(_)) && self.selected + 5 >= self.events.len() {
+            return self.events.last().map(|e| Action::MoreReview(e.seq));
+        }
+        None
+    }
+
+    fn local(&self, at: &str) -> String {
+        crate::desk::clock::from_db(at)
+            .map(|t| t.with_timezone(&self.offset).format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_else(|| at.to_string())
+    }
+
+    fn zone(&self) -> String {
+        let secs = self.offset.local_minus_utc();
+        if secs == 0 { "UTC".into() } else { format!("UTC{}", self.offset) }
+    }
+
+    pub fn render(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
+        let [filters, chain, body] =
+            Layout::vertical([Constraint::Length(2), Constraint::Length(1), Constraint::Min(3)]).areas(area);
+        self.render_filters(f, filters, theme);
+        self.render_chain(f, chain, theme);
+        if let Some(d) = &self.detail {
+            return self.render_detail(f, body, theme, d);
+        }
+        match self.view {
+            ReviewView::Events(_) => self.render_events(f, body, theme),
+            ReviewView::AccountsAcrossReps | ReviewView::RepsAcrossAccounts => self.render_spreads(f, body, theme),
+            ReviewView::Chart => self.render_chart(f, body, theme),
+        }
+    }
+
+    fn render_filters(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
+        let w = area.width as usize;
+        let active = self.filter.describe(self.offset);
+        let words = if active.is_empty() { "none (x clears, t time, r rep, a account, k kind, f failures)".to_string() } else { active.join(" · ") };
+        let first = Line::from(vec![
+            Span::styled(format!("View: {} ", self.view.title()), theme.title()),
+            Span::styled(format!("(Tab next · times in {})", self.zone()), theme.dim()),
+        ]);
+        let second = match &self.prompt {
+            Some((kind, value)) => Line::from(vec![
+                Span::styled(format!("{}: ", kind.label()), theme.key()),
+                Span::raw(crate::tui::widgets::text::tail(value, w.saturating_sub(width(kind.label()) + 3))),
+                Span::styled("▏", theme.focus()),
+            ]),
+            None => Line::from(vec![Span::styled("Filters: ", theme.key()), Span::raw(fit(&words, w.saturating_sub(9)))]),
+        };
+        f.render_widget(Paragraph::new(vec![first, second]), area);
+    }
+
+    fn render_chain(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
+        let w = area.width as usize;
+        let (text, style) = match &self.chain {
+            None => ("Chain: verifying the audit chain...".to_string(), theme.dim()),
+            Some((ChainStatus::Intact { head_seq, head_hash, .. }, heads)) => (
+                format!(
+                    "Chain: ✔ intact up to #{head_seq} (head {}…){}",
+                    short_hash(head_hash),
+                    if *heads > 0 { format!(", matches {heads} recorded head(s)") } else { String::new() }
+                ),
+                theme.good(),
+            ),
+            Some((ChainStatus::Broken { first_bad_seq, problem }, _)) => {
+                (format!("Chain: ✖ BROKEN at #{first_bad_seq}: {problem}"), theme.error())
+            }
+        };
+        f.render_widget(Paragraph::new(Line::styled(fit(&text, w), style)), area);
+    }
+
+    fn render_events(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
+        if self.events.is_empty() {
+            let msg = "No events match. x clears the filters; t changes the time range.";
+            f.render_widget(Paragraph::new(Line::styled(msg, theme.dim())), area);
+            return;
+        }
+        let total = area.width as usize;
+        let (time_w, rep_w, kind_w, acct_w, case_w) = (16, 8, 17, 9, 5);
+        let outcome_w = total.saturating_sub(time_w + rep_w + kind_w + acct_w + case_w + 6).max(4);
+        let header = Row::new(["Time", "Rep", "Event", "Account", "Case", "Outcome"]).style(theme.title());
+        let visible = area.height.saturating_sub(1) as usize;
+        let skip = (self.selected + 1).saturating_sub(visible.max(1));
+        let rows: Vec<Row> = self
+            .events
+            .iter()
+            .enumerate()
+            .skip(skip)
+            .take(visible)
+            .map(|(i, e)| {
+                let failed = !matches!(e.outcome.as_str(), "ok" | "assist");
+                let outcome = match &e.reason {
+                    Some(r) if failed => format!("{} ({r})", e.outcome),
+                    _ => e.outcome.clone(),
+                };
+                let row = Row::new([
+                    Cell::from(self.local(&e.at)),
+                    Cell::from(fit(e.rep.as_deref().unwrap_or("-"), rep_w)),
+                    Cell::from(fit(&e.kind.replace('_', " "), kind_w)),
+                    Cell::from(fit(e.account_id.as_deref().unwrap_or("-"), acct_w)),
+                    Cell::from(e.case_id.map(|c| format!("#{c}")).unwrap_or_else(|| "-".into())),
+                    Cell::from(Span::styled(
+                        fit(&outcome, outcome_w),
+                        if failed { theme.warn() } else { Style::new() },
+                    )),
+                ]);
+                if i == self.selected { row.style(theme.selected()) } else { row }
+            })
+            .collect();
+        let widths = [time_w, rep_w, kind_w, acct_w, case_w, outcome_w].map(|w| Constraint::Length(w as u16));
+        f.render_widget(Table::new(rows, widths).header(header).column_spacing(1), area);
+    }
+
+    fn render_spreads(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
+        let accounts = self.view == ReviewView::AccountsAcrossReps;
+        if self.spreads.is_empty() {
+            let msg = if accounts {
+                "No account has failed PIN checks by several reps in this range."
+            } else {
+                "No rep has failed PIN checks on many accounts in this range."
+            };
+            f.render_widget(Paragraph::new(Line::styled(msg, theme.dim())), area);
+            return;
+        }
+        let total = area.width as usize;
+        let (key_w, num_w, when_w) = (10, 8, 16);
+        let name_w = total.saturating_sub(key_w + num_w * 3 + when_w + 5).max(6);
+        let header = Row::new([
+            if accounts { "Account" } else { "Rep" },
+            "Name",
+            "Failures",
+            "Lockouts",
+            if accounts { "Reps" } else { "Accounts" },
+            "Last failure",
+        ])
+        .style(theme.title());
+        let rows: Vec<Row> = self
+            .spreads
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let row = Row::new([
+                    fit(&s.key, key_w),
+                    fit(s.name.as_deref().unwrap_or("(not in the directory)"), name_w),
+                    s.failures.to_string(),
+                    s.lockouts.to_string(),
+                    s.spread.to_string(),
+                    self.local(&s.last_at),
+                ]);
+                if i == self.selected { row.style(theme.selected()) } else { row }
+            })
+            .collect();
+        let widths = [key_w, name_w, num_w, num_w, num_w, when_w].map(|w| Constraint::Length(w as u16));
+        f.render_widget(Table::new(rows, widths).header(header).column_spacing(1), area);
+    }
+
+    fn render_chart(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
+        let Some(chart) = &self.chart else { return };
+        let (failures, lockouts) = chart.totals();
+        let per = match chart.size {
+            BucketSize::Hour => "hour",
+            BucketSize::Day => "day",
+            BucketSize::Week => "week",
+        };
+        let [top, graph, legend] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(2)]).areas(area);
+        let fmt = match chart.size {
+            BucketSize::Hour => "%m-%d %H:00",
+            _ => "%Y-%m-%d",
+        };
+        let span = match (chart.buckets.first(), chart.buckets.last()) {
+            (Some(a), Some(b)) => format!(" from {} to {}", a.start.format(fmt), b.start.format(fmt)),
+            _ => String::new(),
+        };
+        f.render_widget(
+            Paragraph::new(Line::styled(
+                fit(&format!("Failed PIN checks {failures}, lockouts {lockouts}, per {per}{span}"), top.width as usize),
+                theme.title(),
+            )),
+            top,
+        );
+        let n = chart.buckets.len().max(1);
+        let avail = graph.width as usize;
+        // As wide as fits; the oldest buckets give way when even one column each does not fit.
+        let (bar_w, gap) = if n * 3 <= avail { (((avail / n).saturating_sub(1)).clamp(1, 4), 1) } else if n * 2 <= avail { (1, 1) } else { (1, 0) };
+        let shown = (avail / (bar_w + gap)).min(n);
+        let bars: Vec<Bar> = chart.buckets[n.saturating_sub(shown).min(chart.buckets.len())..]
+            .iter()
+            .map(|b| {
+                let label = match chart.size {
+                    BucketSize::Hour => b.start.format("%H").to_string(),
+                    _ => b.start.format("%d").to_string(),
+                };
+                let total = (b.failures + b.lockouts).max(0) as u64;
+                let style = if b.lockouts > 0 { theme.error() } else { theme.warn() };
+                let bar = Bar::default().value(total).style(style).text_value(if total > 0 { total.to_string() } else { String::new() });
+                if bar_w >= 2 { bar.label(Line::raw(label)) } else { bar }
+            })
+            .collect();
+        f.render_widget(BarChart::new(bars).bar_width(bar_w as u16).bar_gap(gap as u16), graph);
+        let locked: Vec<String> = chart
+            .buckets
+            .iter()
+            .filter(|b| b.lockouts > 0)
+            .map(|b| format!("{} ({})", b.start.format(fmt), b.lockouts))
+            .collect();
+        let words = if locked.is_empty() {
+            "No lockouts in this range.".to_string()
+        } else {
+            format!("Lockouts (red bars): {}", locked.join(", "))
+        };
+        f.render_widget(Paragraph::new(Line::raw(fit(&words, legend.width as usize * 2))).wrap(Wrap { trim: true }), legend);
+    }
+
+    fn render_detail(&self, f: &mut Frame<'_>, area: Rect, theme: Theme, d: &EventDetail) {
+        let e = &d.event;
+        let w = area.width.saturating_sub(22) as usize;
+        let named = |a: &Option<crate::desk::review::NamedAccount>| -> String {
+            match a {
+                None => "-".into(),
+                Some(a) => match (&a.name, &a.practice) {
+                    (Some(name), Some(practice)) => format!("{name} ({}), {practice}", a.id),
+                    _ => format!("{} (not in the directory)", a.id),
+                },
+            }
+        };
+        let rows: Vec<(&str, String)> = vec![
+            ("Sequence", format!("#{}", e.seq)),
+            ("Time", format!("{} ({}); stored {}", self.local(&e.at), self.zone(), e.at)),
+            ("Rep", match (&e.rep, &d.rep_name) {
+                (Some(u), Some(n)) => format!("{n} ({u})"),
+                (Some(u), None) => u.clone(),
+                _ => "-".into(),
+            }),
+            ("Event", e.kind.replace('_', " ")),
+            ("Account", named(&d.account)),
+            ("Other account", named(&d.other)),
+            ("Case", e.case_id.map(|c| format!("#{c} (the case timeline comes with cases)")).unwrap_or_else(|| "-".into())),
+            ("Outcome", e.outcome.clone()),
+            ("Reason", e.reason.clone().unwrap_or_else(|| "-".into())),
+            ("Policy version", e.policy_version.map(|v| v.to_string()).unwrap_or_else(|| "-".into())),
+            ("Detail", e.detail.clone().unwrap_or_else(|| "-".into())),
+            ("Chain", format!("prev {}… hash {}…", short_hash(&e.prev_hash), short_hash(&e.hash))),
+        ];
+        let lines: Vec<Line> = rows
+            .into_iter()
+            .map(|(k, v)| Line::from(vec![Span::styled(format!(" {k:<18} "), theme.key()), Span::raw(fit(&v, w))]))
+            .collect();
+        let block = Block::bordered().title(Span::styled(" Audit event (Esc closes) ", theme.title()));
+        f.render_widget(Paragraph::new(lines).block(block), area);
+    }
+}

@@ -1,0 +1,185 @@
+//! The audit review screen driven by keys on a fresh build of the example database (its history
+//! ends the day before today), drawn into ratatui's TestBackend.
+
+#[allow(dead_code)] // each screen test file uses a different part of the harness
+mod tui_support;
+
+use chrono::FixedOffset;
+use ratatui::style::Color;
+use support_desk::tui::keymap::{Key, ScreenId};
+use support_desk::tui::theme::Theme;
+use tui_support::Harness;
+
+const COLOR: Theme = Theme { color: true };
+
+/// leo signed in, on the review screen, times in UTC.
+fn leo_reviewing() -> Harness {
+    let mut h = Harness::new(100, 30, COLOR);
+    h.app.set_utc_offset(FixedOffset::east_opt(0).expect("offset"));
+    h.sign_in("leo", "leo-demo-pass");
+    h.press(Key::Ctrl('r'));
+    assert_eq!(h.app.view(), ScreenId::AuditReview, "{}", h.screen());
+    h
+}
+
+/// The event rows on screen (lines holding an event kind).
+fn rows_with(screen: &str, kind: &str) -> Vec<String> {
+    screen.lines().filter(|l| l.contains(kind)).map(|l| l.trim_end().to_string()).collect()
+}
+
+#[test]
+fn a_rep_pressing_the_review_key_is_refused_by_the_core() {
+    let mut h = Harness::new(100, 30, COLOR);
+    h.sign_in("rita", "rita-demo-pass");
+    let before = h.head_seq();
+    h.press(Key::Ctrl('r'));
+    assert_eq!(h.app.view(), ScreenId::Lookup);
+    assert!(h.screen().contains("refused: only a lead may review the audit trail"), "{}", h.screen());
+    assert_eq!(h.head_seq(), before, "nothing was recorded");
+}
+
+#[test]
+fn the_list_shows_events_newest_first_with_filters_and_chain_status() {
+    let h = leo_reviewing();
+    let s = h.screen();
+    assert!(s.contains("Audit review (leads)") && s.contains("View: All events"), "{s}");
+    assert!(s.contains("Filters: none"), "{s}");
+    assert!(s.contains("times in UTC"), "{s}");
+    let head = h.head_seq();
+    assert!(s.contains(&format!("Chain: ✔ intact up to #{head}")), "{s}");
+    for col in ["Time", "Rep", "Event", "Account", "Case", "Outcome"] {
+        assert!(s.contains(col), "column {col}: {s}");
+    }
+    // Newest first: leo's own sign-in is the first row.
+    let first = s.lines().find(|l| l.contains("signed in") || l.contains("pin ")).expect("a row");
+    assert!(first.contains("signed in") && first.contains("leo"), "{s}");
+}
+
+#[test]
+fn filters_to_failed_pin_checks_of_the_last_week_then_by_rep_then_cleared() {
+    let mut h = leo_reviewing();
+    h.press(Key::Tab);
+    h.press(Key::Char('t'));
+    h.press(Key::Char('t'));
+    let s = h.screen();
+    assert!(s.contains("View: Failed PIN checks and lockouts"), "{s}");
+    assert!(s.contains("Filters: last week"), "{s}");
+    let rows = rows_with(&s, "pin rejected");
+    let accounts: Vec<&str> = rows.iter().map(|r| if r.contains("S-2005") { "S-2005" } else if r.contains("S-2002") { "S-2002" } else { "S-2001" }).collect();
+    assert_eq!(accounts, ["S-2005", "S-2005", "S-2002", "S-2002", "S-2002", "S-2002", "S-2001"], "{s}");
+    assert!(rows.iter().all(|r| r.contains("fail (mismatch)")), "{s}");
+
+    h.press(Key::Char('r'));
+    h.type_text("leo");
+    let s = h.screen();
+    assert!(s.contains("Rep (username): leo"), "the field shows what is typed: {s}");
+    let leo_rows = rows_with(&s, "pin rejected");
+    assert_eq!(leo_rows.len(), 3, "{s}");
+    assert!(leo_rows.iter().all(|r| r.contains("leo")), "{s}");
+    h.press(Key::Enter);
+    assert!(h.screen().contains("Filters: last week · rep leo"), "{}", h.screen());
+
+    h.press(Key::Char('f'));
+    assert!(h.screen().contains("failures only"), "{}", h.screen());
+    h.press(Key::Char('x'));
+    let s = h.screen();
+    assert!(s.contains("Filters: none"), "{s}");
+    assert_eq!(rows_with(&s, "pin rejected").len(), 7, "{s}");
+}
+
+#[test]
+fn the_detail_pane_names_the_rep_the_account_and_its_practice() {
+    let mut h = leo_reviewing();
+    h.press(Key::Tab);
+    h.press(Key::Enter);
+    let s = h.screen();
+    assert!(s.contains("Audit event (Esc closes)"), "{s}");
+    assert!(s.contains("Leo Brandt (leo)"), "{s}");
+    assert!(s.contains("Wei Zhang 张伟 (S-2005), Harbor Family Medicine"), "{s}");
+    assert!(s.contains("pin rejected") && s.contains("mismatch"), "{s}");
+    assert!(s.contains("Policy version"), "{s}");
+    h.press(Key::Esc);
+    assert!(!h.screen().contains("Audit event (Esc closes)"), "Esc closes the detail first");
+    assert_eq!(h.app.view(), ScreenId::AuditReview);
+    h.press(Key::Esc);
+    assert_eq!(h.app.view(), ScreenId::Lookup);
+}
+
+#[test]
+fn the_pattern_views_show_accounts_failing_across_reps_and_sign_in_failures() {
+    let mut h = leo_reviewing();
+    let mut seen = Vec::new();
+    for _ in 0..9 {
+        h.press(Key::Tab);
+        let s = h.screen();
+        let title = s.lines().find(|l| l.contains("View: ")).expect("view line").to_string();
+        seen.push(title.clone());
+        if title.contains("Accounts failing across reps") {
+            let row = s.lines().find(|l| l.contains("S-2002")).unwrap_or_else(|| panic!("S-2002: {s}"));
+            // Dev Patel: four failures by rita and leo.
+            assert!(row.contains("Dev Patel") && row.contains(" 4 ") && row.contains(" 2 "), "{row}");
+            assert!(!s.contains("S-2005"), "one rep only: {s}");
+        }
+        if title.contains("Reps failing across accounts") {
+            assert!(s.contains("No rep has failed PIN checks on many accounts"), "{s}");
+        }
+        if title.contains("Sign-in failures") {
+            assert_eq!(rows_with(&s, "sign in failed").len(), 1, "{s}");
+        }
+        if title.contains("Unlocks") {
+            assert!(s.contains("No events match"), "{s}");
+        }
+    }
+    assert!(seen.last().is_some_and(|t| t.contains("All events")), "Tab comes round: {seen:?}");
+}
+
+#[test]
+fn the_chart_draws_failed_pin_checks_per_day_of_the_week() {
+    let mut h = leo_reviewing();
+    h.press(Key::Char('t'));
+    h.press(Key::Char('t'));
+    h.press(Key::Tab);
+    h.press(Key::Tab);
+    let s = h.screen();
+    assert!(s.contains("View: Chart of failed PIN checks"), "{s}");
+    assert!(s.contains("Failed PIN checks 7, lockouts 0, per day"), "{s}");
+    assert!(s.contains("No lockouts in this range."), "{s}");
+    // Bars are drawn with block characters, the counts on them.
+    assert!(s.contains('█'), "{s}");
+    // The day with rita's three failures on S-2002 is the tallest bar.
+    assert!(s.contains('3'), "{s}");
+}
+
+#[test]
+fn a_broken_chain_is_named_in_red_words() {
+    let mut h = Harness::new(100, 30, COLOR);
+    h.app.set_utc_offset(FixedOffset::east_opt(0).expect("offset"));
+    let conn = rusqlite::Connection::open(h.db()).expect("open");
+    conn.execute_batch("DROP TRIGGER audit_events_no_update; UPDATE audit_events SET detail = 'changed' WHERE seq = 5")
+        .expect("tamper");
+    drop(conn);
+    h.sign_in("leo", "leo-demo-pass");
+    h.press(Key::Ctrl('r'));
+    let s = h.screen();
+    let line = s.lines().find(|l| l.contains("Chain:")).expect("chain line");
+    assert!(line.contains("✖ BROKEN at #5") && line.contains("does not match its hash"), "{line}");
+    let y = s.lines().position(|l| l.contains("Chain:")).expect("row") as u16;
+    let buf = h.term.backend().buffer();
+    assert_eq!(buf[(8, y)].fg, Color::LightRed, "the broken chain is red as well as in words");
+}
+
+#[test]
+fn recording_a_review_from_the_screen_is_an_audit_event() {
+    let mut h = leo_reviewing();
+    h.press(Key::Char('t'));
+    let before = h.head_seq();
+    h.press(Key::Char('R'));
+    h.type_text("Monday: S-2002 failures were a caller who forgot; fine");
+    assert!(h.screen().contains("Review note"), "{}", h.screen());
+    h.press(Key::Enter);
+    let s = h.screen();
+    assert!(s.contains(&format!("Review recorded as audit event #{}", before + 1)), "{s}");
+    let events = h.events_after(before);
+    assert_eq!(events.len(), 1);
+    assert_eq!((events[0].0.as_str(), events[0].2.as_str()), ("audit_reviewed", "ok"));
+}
