@@ -231,22 +231,120 @@ fn put(h: &mut Sha256, field: Option<&[u8]>) {
     }
 }
 
-fn chain_hash(prev_hash: &str, c: &Canonical<'_>) -> String {
+fn put_int(h: &mut Sha256, field: Option<i64>) {
+    let mut buf = itoa::Buffer::new();
+    put(h, field.map(|v| buf.format(v).as_bytes()));
+}
+
+/// The raw SHA-256 of an event (no allocation: the verifier calls this millions of times).
+fn chain_digest(prev_hash: &str, c: &Canonical<'_>) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(b"support-desk audit v1\0");
     put(&mut h, Some(prev_hash.as_bytes()));
-    put(&mut h, Some(c.seq.to_string().as_bytes()));
+    put_int(&mut h, Some(c.seq));
     put(&mut h, Some(c.at.as_bytes()));
     put(&mut h, c.rep.map(str::as_bytes));
-    put(&mut h, c.case_id.map(|v| v.to_string()).as_deref().map(str::as_bytes));
+    put_int(&mut h, c.case_id);
     put(&mut h, Some(c.kind.as_bytes()));
     put(&mut h, c.account_id.map(str::as_bytes));
     put(&mut h, c.other_account.map(str::as_bytes));
     put(&mut h, Some(c.outcome.as_bytes()));
     put(&mut h, c.reason.map(str::as_bytes));
-    put(&mut h, c.policy_version.map(|v| v.to_string()).as_deref().map(str::as_bytes));
+    put_int(&mut h, c.policy_version);
     put(&mut h, c.detail.map(str::as_bytes));
-    hex::encode(h.finalize())
+    h.finalize().into()
+}
+
+fn chain_hash(prev_hash: &str, c: &Canonical<'_>) -> String {
+    hex::encode(chain_digest(prev_hash, c))
+}
+
+/// True when `hex_hash` (as stored) is the hex form of `digest`, compared without allocating.
+fn hex_matches(hex_hash: &str, digest: &[u8; 32]) -> bool {
+    let mut buf = [0u8; 64];
+    hex::encode_to_slice(digest, &mut buf).is_ok() && buf.eq_ignore_ascii_case(hex_hash.as_bytes())
+}
+
+/// An audit event borrowed from a result row, for checking the chain without copying it.
+#[derive(Clone, Copy, Debug)]
+pub struct EventRef<'a> {
+    pub seq: i64,
+    pub at: &'a str,
+    pub rep: Option<&'a str>,
+    pub case_id: Option<i64>,
+    pub kind: &'a str,
+    pub account_id: Option<&'a str>,
+    pub other_account: Option<&'a str>,
+    pub outcome: &'a str,
+    pub reason: Option<&'a str>,
+    pub policy_version: Option<i64>,
+    pub detail: Option<&'a str>,
+    pub prev_hash: &'a str,
+    pub hash: &'a str,
+}
+
+impl<'a> EventRef<'a> {
+    /// Borrows the columns of a row selected with [`AuditEvent::COLUMNS`].
+    pub fn from_row(r: &'a rusqlite::Row<'_>) -> rusqlite::Result<EventRef<'a>> {
+        let text = |i: usize| -> rusqlite::Result<&'a str> {
+            r.get_ref(i)?.as_str().map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+        };
+        let opt_text = |i: usize| -> rusqlite::Result<Option<&'a str>> {
+            r.get_ref(i)?.as_str_or_null().map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+        };
+        Ok(EventRef {
+            seq: r.get(0)?,
+            at: text(1)?,
+            rep: opt_text(2)?,
+            case_id: r.get(3)?,
+            kind: text(4)?,
+            account_id: opt_text(5)?,
+            other_account: opt_text(6)?,
+            outcome: text(7)?,
+            reason: opt_text(8)?,
+            policy_version: r.get(9)?,
+            detail: opt_text(10)?,
+            prev_hash: text(11)?,
+            hash: text(12)?,
+        })
+    }
+
+    fn digest(&self) -> [u8; 32] {
+        chain_digest(self.prev_hash, &Canonical {
+            seq: self.seq,
+            at: self.at,
+            rep: self.rep,
+            case_id: self.case_id,
+            kind: self.kind,
+            account_id: self.account_id,
+            other_account: self.other_account,
+            outcome: self.outcome,
+            reason: self.reason,
+            policy_version: self.policy_version,
+            detail: self.detail,
+        })
+    }
+}
+
+impl AuditEvent {
+    /// The event as a borrowed view.
+    pub fn as_ref(&self) -> EventRef<'_> {
+        EventRef {
+            seq: self.seq,
+            at: &self.at,
+            rep: self.rep.as_deref(),
+            case_id: self.case_id,
+            kind: &self.kind,
+            account_id: self.account_id.as_deref(),
+            other_account: self.other_account.as_deref(),
+            outcome: &self.outcome,
+            reason: self.reason.as_deref(),
+            policy_version: self.policy_version,
+            detail: self.detail.as_deref(),
+            prev_hash: &self.prev_hash,
+            hash: &self.hash,
+        }
+    }
 }
 
 /// Appends one audit event inside the caller's write transaction and returns its sequence
@@ -333,6 +431,11 @@ impl Default for ChainChecker {
 impl ChainChecker {
     /// Feeds the next event; `Err` describes the first problem found (stop there).
     pub fn feed(&mut self, e: &AuditEvent) -> Result<(), (i64, String)> {
+        self.feed_ref(&e.as_ref())
+    }
+
+    /// Feeds the next event, borrowed (no copy, no allocation when it fits).
+    pub fn feed_ref(&mut self, e: &EventRef<'_>) -> Result<(), (i64, String)> {
         if e.seq != self.expected_seq {
             let problem = if e.seq > self.expected_seq {
                 format!(
@@ -349,10 +452,11 @@ impl ChainChecker {
             return Err((e.seq, "does not link to the event before it (an event was removed, \
                                  inserted or changed)".to_string()));
         }
-        if e.expected_hash() != e.hash {
+        if !hex_matches(e.hash, &e.digest()) {
             return Err((e.seq, "its content does not match its hash (the row was changed)".to_string()));
         }
-        self.prev_hash = e.hash.clone();
+        self.prev_hash.clear();
+        self.prev_hash.push_str(e.hash);
         self.expected_seq += 1;
         self.events += 1;
         Ok(())
