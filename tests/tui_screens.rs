@@ -306,3 +306,27 @@ fn a_rep_disabled_mid_call_is_sent_back_to_sign_in() {
     assert_eq!(h.app.view(), ScreenId::SignIn);
     assert!(h.screen().contains("your session has ended"), "{}", h.screen());
 }
+
+#[test]
+fn a_newer_keystroke_supersedes_a_lookup_still_running() {
+    use support_desk::tui::app::{Found, SearchLink};
+    let mut h = Harness::new(80, 24, COLOR);
+    h.sign_in("rita", "rita-demo-pass");
+    let searcher = support_desk::desk::Searcher::open(&h.db()).expect("searcher");
+    let (requests, rx) = std::sync::mpsc::channel();
+    h.app.attach_searcher(SearchLink { requests, interrupt: searcher.interrupt_handle(), generation: 0 });
+    h.type_text("ca");
+    let first = rx.try_recv().expect("a request for 'c'");
+    let second = rx.try_recv().expect("a request for 'ca'");
+    assert_eq!((first.query.as_str(), second.query.as_str()), ("c", "ca"));
+    assert!(second.generation > first.generation);
+    // The answer to the older keystroke arrives late: it is dropped, not drawn.
+    let stale = searcher.lookup("c", 50).expect("lookup");
+    h.app.found(Found { generation: first.generation, screen: first.screen, results: Ok(stale) });
+    h.draw();
+    assert!(!h.screen().contains("Carla Mendes"), "stale results are not shown:\n{}", h.screen());
+    let fresh = searcher.lookup("ca", 50).expect("lookup");
+    h.app.found(Found { generation: second.generation, screen: second.screen, results: Ok(fresh) });
+    h.draw();
+    assert!(h.screen().contains("Carla Mendes"), "{}", h.screen());
+}

@@ -168,6 +168,117 @@ impl Ranked {
     }
 }
 
+/// The lookup itself, on any connection (the desk's, or a [`Searcher`]'s own).
+fn lookup_on(conn: &rusqlite::Connection, query: &str, limit: usize) -> rusqlite::Result<Vec<AccountSummary>> {
+    let trimmed = query.trim();
+
+    // Control characters never belong to a name and the full-text index refuses some (NUL).
+    let folded: String = fold(trimmed).chars().filter(|c| !c.is_control()).collect();
+    if folded.is_empty() || folded.len() > MAX_QUERY_BYTES || limit == 0 {
+        return Ok(Vec::new());
+    }
+    // Digits are matched against phone numbers only when the text looks like a phone number,
+    // so that "P-1001" does not also list every phone containing 1001.
+    let phone_like = trimmed.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    let query_digits = if phone_like && digits(trimmed).len() >= 4 { digits(trimmed) } else { String::new() };
+    let run = || -> rusqlite::Result<Vec<AccountSummary>> {
+        let mut out = Ranked::new(limit);
+        let mut exact = conn.prepare_cached(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM accounts a JOIN practices p ON p.id = a.practice_id \
+             WHERE a.id = ?1 COLLATE NOCASE OR a.email = ?1 COLLATE NOCASE \
+                OR (?2 <> '' AND a.phone_digits = ?2) \
+             ORDER BY a.active DESC, a.name LIMIT ?3"
+        ))?;
+        for row in exact.query_map(params![trimmed, query_digits, limit as i64], summary_from_row)? {
+            out.push(row?.1);
+        }
+        let mut prefix = conn.prepare_cached(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM accounts a JOIN practices p ON p.id = a.practice_id \
+             WHERE a.search_text >= ?1 AND a.search_text < ?1 || char(1114111) \
+             ORDER BY a.search_text LIMIT ?2"
+        ))?;
+        for row in prefix.query_map(params![folded, limit as i64], summary_from_row)? {
+            out.push(row?.1);
+        }
+        if out.is_full() {
+            return Ok(out.finish());
+        }
+        // Phone-like text is looked for among the digits of phone numbers, however written.
+        let needle = if query_digits.is_empty() { folded.as_str() } else { query_digits.as_str() };
+        let candidates: Vec<(String, AccountSummary)> = if needle.chars().count() >= 3 {
+            let phrase = format!("\"{}\"", needle.replace('"', "\"\""));
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {SUMMARY_COLUMNS} FROM account_search s \
+                 JOIN accounts a ON a.rowid = s.rowid JOIN practices p ON p.id = a.practice_id \
+                 WHERE account_search MATCH ?1 LIMIT ?2"
+            ))?;
+            stmt.query_map(params![phrase, SUBSTRING_CANDIDATES as i64], summary_from_row)?
+                .collect::<rusqlite::Result<_>>()?
+        } else {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {SUMMARY_COLUMNS} FROM (SELECT rowid FROM accounts LIMIT ?2) r \
+                 JOIN accounts a ON a.rowid = r.rowid JOIN practices p ON p.id = a.practice_id \
+                 WHERE instr(a.search_text, ?1) > 0"
+            ))?;
+            stmt.query_map(params![needle, SHORT_SCAN_ROWS as i64], summary_from_row)?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        let mut word = Vec::new();
+        let mut other = Vec::new();
+        for (search, summary) in candidates {
+            let name = search.split('\u{1f}').next().unwrap_or("");
+            // (A name prefix the prefix tier had no room for also starts a word.)
+            if starts_a_word(name, &folded) {
+                word.push(summary);
+            } else {
+                other.push(summary);
+            }
+        }
+        for mut list in [word, other] {
+            list.sort_by(|a, b| b.active.cmp(&a.active).then_with(|| a.name.cmp(&b.name)).then_with(|| a.id.cmp(&b.id)));
+            for summary in list {
+                out.push(summary);
+            }
+        }
+        Ok(out.finish())
+    };
+    run()
+}
+
+/// A second, read-only connection for looking accounts up on another thread, so that typing
+/// never waits for a query: the screen interrupts a running lookup when a newer keystroke
+/// arrives (see [`Searcher::interrupt_handle`]).
+pub struct Searcher {
+    conn: rusqlite::Connection,
+    path: std::path::PathBuf,
+}
+
+impl Searcher {
+    /// Opens the database at `path` read-only for lookups.
+    pub fn open(path: &std::path::Path) -> Result<Searcher, DeskError> {
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = rusqlite::Connection::open_with_flags(path, flags).map_err(|e| DeskError::Storage {
+            path: path.to_path_buf(),
+            cause: super::error::describe_sqlite(&e),
+        })?;
+        Ok(Searcher { conn, path: path.to_path_buf() })
+    }
+
+    /// Stops the lookup running on this connection (from another thread); it then returns an
+    /// "interrupted" error, which the caller drops.
+    pub fn interrupt_handle(&self) -> rusqlite::InterruptHandle {
+        self.conn.get_interrupt_handle()
+    }
+
+    /// The same lookup as [`Desk::lookup`].
+    pub fn lookup(&self, query: &str, limit: usize) -> Result<Vec<AccountSummary>, DeskError> {
+        lookup_on(&self.conn, query, limit).map_err(|e| DeskError::Storage {
+            path: self.path.clone(),
+            cause: super::error::describe_sqlite(&e),
+        })
+    }
+}
+
 pub(crate) fn load_account(conn: &rusqlite::Connection, id: &AccountId) -> rusqlite::Result<Option<Account>> {
     conn.query_row(
         &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a JOIN practices p ON p.id = a.practice_id WHERE a.id = ?1"),
@@ -188,79 +299,7 @@ impl Desk {
     /// then ordered by name); 1-2 character substrings look through the first
     /// [`SHORT_SCAN_ROWS`] accounts only. Text longer than 10,000 bytes matches nothing.
     pub fn lookup(&self, query: &str, limit: usize) -> Result<Vec<AccountSummary>, DeskError> {
-        let trimmed = query.trim();
-        // Control characters never belong to a name and the full-text index refuses some (NUL).
-        let folded: String = fold(trimmed).chars().filter(|c| !c.is_control()).collect();
-        if folded.is_empty() || folded.len() > MAX_QUERY_BYTES || limit == 0 {
-            return Ok(Vec::new());
-        }
-        // Digits are matched against phone numbers only when the text looks like a phone number,
-        // so that "P-1001" does not also list every phone containing 1001.
-        let phone_like = trimmed.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
-        let query_digits = if phone_like && digits(trimmed).len() >= 4 { digits(trimmed) } else { String::new() };
-        let conn = self.store.conn();
-        let run = || -> rusqlite::Result<Vec<AccountSummary>> {
-            let mut out = Ranked::new(limit);
-            let mut exact = conn.prepare_cached(&format!(
-                "SELECT {SUMMARY_COLUMNS} FROM accounts a JOIN practices p ON p.id = a.practice_id \
-                 WHERE a.id = ?1 COLLATE NOCASE OR a.email = ?1 COLLATE NOCASE \
-                    OR (?2 <> '' AND a.phone_digits = ?2) \
-                 ORDER BY a.active DESC, a.name LIMIT ?3"
-            ))?;
-            for row in exact.query_map(params![trimmed, query_digits, limit as i64], summary_from_row)? {
-                out.push(row?.1);
-            }
-            let mut prefix = conn.prepare_cached(&format!(
-                "SELECT {SUMMARY_COLUMNS} FROM accounts a JOIN practices p ON p.id = a.practice_id \
-                 WHERE a.search_text >= ?1 AND a.search_text < ?1 || char(1114111) \
-                 ORDER BY a.search_text LIMIT ?2"
-            ))?;
-            for row in prefix.query_map(params![folded, limit as i64], summary_from_row)? {
-                out.push(row?.1);
-            }
-            if out.is_full() {
-                return Ok(out.finish());
-            }
-            // Phone-like text is looked for among the digits of phone numbers, however written.
-            let needle = if query_digits.is_empty() { folded.as_str() } else { query_digits.as_str() };
-            let candidates: Vec<(String, AccountSummary)> = if needle.chars().count() >= 3 {
-                let phrase = format!("\"{}\"", needle.replace('"', "\"\""));
-                let mut stmt = conn.prepare_cached(&format!(
-                    "SELECT {SUMMARY_COLUMNS} FROM account_search s \
-                     JOIN accounts a ON a.rowid = s.rowid JOIN practices p ON p.id = a.practice_id \
-                     WHERE account_search MATCH ?1 LIMIT ?2"
-                ))?;
-                stmt.query_map(params![phrase, SUBSTRING_CANDIDATES as i64], summary_from_row)?
-                    .collect::<rusqlite::Result<_>>()?
-            } else {
-                let mut stmt = conn.prepare_cached(&format!(
-                    "SELECT {SUMMARY_COLUMNS} FROM (SELECT rowid FROM accounts LIMIT ?2) r \
-                     JOIN accounts a ON a.rowid = r.rowid JOIN practices p ON p.id = a.practice_id \
-                     WHERE instr(a.search_text, ?1) > 0"
-                ))?;
-                stmt.query_map(params![needle, SHORT_SCAN_ROWS as i64], summary_from_row)?
-                    .collect::<rusqlite::Result<_>>()?
-            };
-            let mut word = Vec::new();
-            let mut other = Vec::new();
-            for (search, summary) in candidates {
-                let name = search.split('\u{1f}').next().unwrap_or("");
-                // (A name prefix the prefix tier had no room for also starts a word.)
-                if starts_a_word(name, &folded) {
-                    word.push(summary);
-                } else {
-                    other.push(summary);
-                }
-            }
-            for mut list in [word, other] {
-                list.sort_by(|a, b| b.active.cmp(&a.active).then_with(|| a.name.cmp(&b.name)).then_with(|| a.id.cmp(&b.id)));
-                for summary in list {
-                    out.push(summary);
-                }
-            }
-            Ok(out.finish())
-        };
-        run().map_err(|e| self.store.read_error(e))
+        lookup_on(self.store.conn(), query, limit).map_err(|e| self.store.read_error(e))
     }
 
     /// An account by id, without auditing (for internal use and the CLI's own checks).

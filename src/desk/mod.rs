@@ -34,7 +34,7 @@ pub use cases::{
     Approval, ApprovalMethod, ApprovalOutcome, CaseDetail, CaseFilter, CaseNote, CaseOutcome, CasePinCheck,
     CaseStatus, CaseSummary, CaseVerdict, Channel, CheckedAs, Party, Verification,
 };
-pub use directory::{Account, AccountSummary, CallerCard, Person};
+pub use directory::{Account, AccountSummary, CallerCard, Person, Searcher};
 pub use error::DeskError;
 pub use ids::{AccountId, CaseId, RepId};
 pub use pin::Pin;

@@ -58,8 +58,32 @@ enum PinFor {
 /// How many cases each queue list loads.
 const QUEUE_LIMIT: usize = 200;
 
+/// A lookup for the search thread: the newest request wins.
+#[derive(Debug)]
+pub struct SearchRequest {
+    pub generation: u64,
+    pub screen: ScreenId,
+    pub query: String,
+}
+
+/// What the search thread found for a request.
+#[derive(Debug)]
+pub struct Found {
+    pub generation: u64,
+    pub screen: ScreenId,
+    pub results: Result<Vec<crate::desk::AccountSummary>, String>,
+}
+
+/// The app's end of the search thread.
+pub struct SearchLink {
+    pub requests: std::sync::mpsc::Sender<SearchRequest>,
+    pub interrupt: rusqlite::InterruptHandle,
+    pub generation: u64,
+}
+
 /// The whole TUI state.
 pub struct App {
+    searcher: Option<SearchLink>,
     desk: Desk,
     theme: Theme,
     session: Option<Session>,
@@ -96,6 +120,7 @@ impl App {
     /// A new app on the sign-in screen.
     pub fn new(desk: Desk, theme: Theme) -> App {
         App {
+            searcher: None,
             desk,
             theme,
             session: None,
@@ -124,6 +149,33 @@ impl App {
             quit: false,
             last_input: Instant::now(),
         }
+    }
+
+    /// Looks accounts up on a search thread from now on (the terminal loop does this; tests
+    /// without it look up in line, which is deterministic).
+    pub fn attach_searcher(&mut self, link: SearchLink) {
+        self.searcher = Some(link);
+    }
+
+    /// Results from the search thread: shown only if they answer the newest keystroke.
+    pub fn found(&mut self, found: Found) {
+        let Some(link) = &self.searcher else { return };
+        if found.generation != link.generation {
+            return;
+        }
+        let list = match found.screen {
+            ScreenId::TargetLookup => &mut self.target,
+            ScreenId::Lookup => &mut self.lookup,
+            _ => return,
+        };
+        match found.results {
+            Ok(results) => list.set_results(results),
+            Err(e) => self.status = Some(Status { text: e, error: true }),
+        }
+    }
+
+    fn current_query(&self) -> String {
+        if self.view == ScreenId::TargetLookup { self.target.query.clone() } else { self.lookup.query.clone() }
     }
 
     /// The screen showing.
@@ -389,6 +441,16 @@ impl App {
                 self.reset_to_sign_in(Some("Signed out.".into()));
             }
             Action::Search(query) => {
+                if let Some(link) = self.searcher.as_mut() {
+                    // A newer keystroke supersedes the lookup still running: stop it, ask again.
+                    link.generation += 1;
+                    link.interrupt.interrupt();
+                    if link.requests.send(SearchRequest { generation: link.generation, screen: self.view, query }).is_ok() {
+                        return;
+                    }
+                    self.searcher = None;
+                    return self.apply(Action::Search(self.current_query()));
+                }
                 let list = if self.view == ScreenId::TargetLookup { &mut self.target } else { &mut self.lookup };
                 match self.desk.lookup(&query, RESULT_LIMIT) {
                     Ok(results) => list.set_results(results),
