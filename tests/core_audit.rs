@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use rusqlite::params;
 use support_desk::desk::audit::ChainStatus;
-use support_desk::desk::{PinCheck, Request, SignIn};
+use support_desk::desk::{Channel, DeskError, PinCheck, Request, SignIn};
 
 /// `(seq, hash)` of the last audit event.
 fn head(f: &Fixture) -> (i64, String) {
@@ -350,4 +350,33 @@ fn a_recorded_verification_extends_an_intact_chain() {
     f.desk.record_verification(&status, Some("leo")).expect("record");
     assert_eq!(f.kinds_after(seq), ["audit_verified"]);
     assert!(matches!(f.desk.verify_chain().expect("verify"), ChainStatus::Intact { head_seq, .. } if head_seq == seq + 1));
+}
+
+/// Every free text the audit trail keeps for ever (an unlock's "identified by", a lead's reason
+/// for clearing a lock, a case note) refuses a PIN written down, however the rep spaced or split
+/// its digits: "7 6 4 8", "76-48", "1,1,8,8". Ordinary notes with a few digits still go in.
+#[test]
+fn a_pin_written_with_separators_is_refused_in_every_audited_free_text() {
+    let mut f = Fixture::new();
+    let rita = f.rita();
+    let leo = f.leo();
+    for written in ["caller read PIN 7 6 4 8 to me", "caller read 76-48 to me", "said 7. 6. 4. 8 twice"] {
+        let err = f.desk.unlock(&rita, &id("S-2003"), written).expect_err(written);
+        assert!(matches!(err, DeskError::Invalid(_)), "{written}: {err:?}");
+    }
+    for _ in 0..5 {
+        f.desk.check_pin(&rita, &id("S-2005"), &pin("9999")).expect("check");
+    }
+    let err = f.desk.clear_pin_lock(&leo, &id("S-2005"), "holder read 1188 back to me").expect_err("a PIN in a reason");
+    assert!(matches!(err, DeskError::Invalid(_)), "{err:?}");
+    let err = f.desk.clear_pin_lock(&leo, &id("S-2005"), "holder read 1 1 8 8 back").expect_err("a spaced PIN");
+    assert!(matches!(err, DeskError::Invalid(_)), "{err:?}");
+    let case = f.desk.open_case(&rita, Channel::Phone, &id("S-2001"), &Request::OwnAccount).expect("open");
+    let err = f.desk.add_case_note(&rita, case, "PIN was 3 3 5 6, checked").expect_err("a spaced PIN in a note");
+    assert!(matches!(err, DeskError::Invalid(_)), "{err:?}");
+
+    // Notes with a few digits are fine.
+    f.desk.add_case_note(&rita, case, "called back at 3 pm, ticket 12 of 40").expect("a note with short numbers");
+    f.desk.unlock(&rita, &id("S-2003"), "caller gave DOB 19 May, zip 021").expect("unlock");
+    assert!(f.desk.clear_pin_lock(&leo, &id("S-2005"), "holder identified by call-back on file").expect("clear"));
 }

@@ -329,4 +329,36 @@ fn a_newer_keystroke_supersedes_a_lookup_still_running() {
     h.app.found(Found { generation: second.generation, screen: second.screen, results: Ok(fresh) });
     h.draw();
     assert!(h.screen().contains("Carla Mendes"), "{}", h.screen());
+
+/// The screen's words in order, borders dropped and line breaks joined, so a message wrapped over
+/// several rows reads as one sentence.
+fn words(screen: &str) -> String {
+    screen.replace(['│', '┌', '┐', '└', '┘', '─'], " ").split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A message longer than the window is wide is wrapped, never cut: the rep reads all of it (the
+/// sign-in failure names the lockout; the PIN lock says what the holder does next).
+#[test]
+fn long_messages_wrap_instead_of_being_cut_off() {
+    let mut h = Harness::new(60, 18, COLOR);
+    h.sign_in("rita", "wrong-passphrase");
+    let screen = h.screen();
+    assert!(!screen.contains('…'), "{screen}");
+    assert!(
+        words(&screen).contains("Sign-in failed: wrong username or passphrase. 5 failures in a row lock the"),
+        "{screen}"
+    );
+
+    let mut h = Harness::new(60, 18, COLOR);
+    h.open_caller("ben lindqvist");
+    for _ in 0..5 {
+        h.press(Key::Char('p'));
+        h.type_text("1111");
+        h.press(Key::Enter);
+    }
+    let screen = h.screen();
+    assert!(
+        words(&screen).contains("Support PIN is locked. The holder must generate a new one in their settings."),
+        "{screen}"
+    );
 }

@@ -51,7 +51,8 @@ pub struct PolicyChange {
 /// Shortest reason a lead must give for clearing a locked Support PIN.
 pub const MIN_REASON_CHARS: usize = 8;
 
-/// A free-text reason or note: one line, no control characters, at least `min` characters.
+/// A free-text reason or note: one line, no control characters, at least `min` characters, nothing
+/// that may hold a Support PIN.
 pub fn check_reason(text: &str, min: usize) -> Result<String, DeskError> {
     let text = normalize(text);
     if text.chars().any(char::is_control) {
@@ -60,6 +61,7 @@ pub fn check_reason(text: &str, min: usize) -> Result<String, DeskError> {
     if text.chars().count() < min {
         return Err(DeskError::Invalid(format!("give a reason of at least {min} characters (it is audited)")));
     }
+    super::text::refuse_pin_in_text("reason", &text)?;
     Ok(text)
 }
 

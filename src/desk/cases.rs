@@ -17,7 +17,7 @@ use super::pin_check::PinCheck;
 use super::policy::{Approver, Decision, Policy, Request, Verdict};
 use super::reps::{Session, require_active};
 use super::store::sql;
-use super::verdicts::{VerdictShown, append_verdict, gather_and_decide, has_digit_run, shown};
+use super::verdicts::{VerdictShown, append_verdict, gather_and_decide, shown};
 use super::Desk;
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
@@ -533,7 +533,7 @@ fn require_open(case: &CaseSummary) -> Result<(), DeskError> {
 }
 
 /// Trims and checks free text a rep typed (a note, a reference, an address): not empty, not too
-/// long, and, where a PIN could be written down by mistake, no run of 4 or more digits.
+/// long, and, where a PIN could be written down by mistake, nothing that may hold one.
 fn clean_text(what: &str, text: &str, refuse_digit_runs: bool) -> Result<String, DeskError> {
     let text = super::text::normalize(text.trim());
     if text.is_empty() {
@@ -542,10 +542,8 @@ fn clean_text(what: &str, text: &str, refuse_digit_runs: bool) -> Result<String,
     if text.chars().count() > MAX_TEXT_CHARS {
         return Err(DeskError::Invalid(format!("the {what} is longer than {MAX_TEXT_CHARS} characters")));
     }
-    if refuse_digit_runs && has_digit_run(&text, 4) {
-        return Err(DeskError::Invalid(format!(
-            "the {what} must not contain a run of 4 or more digits: a Support PIN is never written down"
-        )));
+    if refuse_digit_runs {
+        super::text::refuse_pin_in_text(what, &text)?;
     }
     Ok(text)
 }

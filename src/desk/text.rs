@@ -23,6 +23,39 @@ pub fn digits(text: &str) -> String {
 
 /// True for characters that must never reach a screen or export raw: control characters and the
 /// bidirectional overrides, embeddings, isolates and marks that can reorder a line.
+/// True when `text` could hold a Support PIN written down: 4 or more digits in a row, counting
+/// digits split only by spaces or punctuation (at most two such characters between two digits:
+/// "7 6 4 8", "76-48", "7, 6, 4, 8"). A letter ends the run. Every free text the audit trail keeps
+/// for ever (notes, reasons) is refused when this is true.
+pub fn may_hold_pin(text: &str) -> bool {
+    let (mut run, mut gap) = (0usize, 0usize);
+    for c in text.chars() {
+        if c.is_numeric() {
+            run += 1;
+            gap = 0;
+            if run >= 4 {
+                return true;
+            }
+        } else if c.is_alphabetic() || gap >= 2 {
+            run = 0;
+            gap = 0;
+        } else if run > 0 {
+            gap += 1;
+        }
+    }
+    false
+}
+
+/// The one refusal for a free text that may hold a PIN (see [`may_hold_pin`]).
+pub fn refuse_pin_in_text(what: &str, text: &str) -> Result<(), super::DeskError> {
+    if may_hold_pin(text) {
+        return Err(super::DeskError::Invalid(format!(
+            "the {what} must not contain 4 or more digits (even spaced or split): a Support PIN is never written down"
+        )));
+    }
+    Ok(())
+}
+
 pub fn is_hazard(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
@@ -55,6 +88,16 @@ mod tests {
         assert_eq!(fold("Zoë Ångström"), "zoe angstrom");
         assert_eq!(normalize("Jose\u{301}"), "José");
         assert_eq!(fold("山田 花子"), "山田 花子");
+    }
+
+    #[test]
+    fn pins_are_found_however_they_are_written() {
+        for text in ["1188", "PIN 7 6 4 8", "76-48", "7, 6, 4, 8", "3 3-5 6", "٧٦٤٨"] {
+            assert!(may_hold_pin(text), "{text}");
+        }
+        for text in ["caller gave DOB 19 May, zip 021", "ticket 12 of 40", "3 pm", "1 2 3", "12   34"] {
+            assert!(!may_hold_pin(text), "{text}");
+        }
     }
 
     #[test]

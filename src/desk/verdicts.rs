@@ -89,11 +89,7 @@ impl Desk {
                 "say how the caller was identified (at least {MIN_IDENTIFIED_NOTE_CHARS} characters)"
             )));
         }
-        if has_digit_run(&note, 4) {
-            return Err(DeskError::Invalid(
-                "the note must not contain a run of 4 or more digits: a Support PIN is never written down".into(),
-            ));
-        }
+        super::text::refuse_pin_in_text("note", &note)?;
         let policy = self.policy()?;
         let now = self.clock.now();
         self.store.write(|tx| {
@@ -224,16 +220,4 @@ pub(crate) fn append_verdict(
         policy_version: Some(policy.version),
         detail: Some(detail),
     })
-}
-
-/// True when `text` has `n` or more ASCII digits in a row.
-pub(crate) fn has_digit_run(text: &str, n: usize) -> bool {
-    let mut run = 0;
-    for c in text.chars() {
-        run = if c.is_ascii_digit() { run + 1 } else { 0 };
-        if run >= n {
-            return true;
-        }
-    }
-    false
 }

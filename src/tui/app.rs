@@ -24,7 +24,7 @@ use crate::tui::screens::unlock::Unlock;
 use crate::tui::screens::verdict::VerdictView;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::footer::footer;
-use crate::tui::widgets::text::fit;
+use crate::tui::widgets::text::{fit, wrap};
 use ratatui::Frame;
 use ratatui::crossterm::event::{Event, KeyEventKind};
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -423,11 +423,13 @@ impl App {
                 }
                 Ok(SignInOutcome::Refused) => {
                     self.sign_in.clear_passphrase();
-                    self.sign_in.message = Some(
-                        "Sign-in failed: wrong username or passphrase. 5 failures in a row lock the \
-                         account; a lead can re-enable it."
-                            .into(),
-                    );
+                    // The number is the policy in force (`rep_lockout_threshold`), not a constant.
+                    let lockout = match self.desk.policy() {
+                        Ok(p) => format!("{} failures in a row lock the account", p.rep_lockout_threshold),
+                        Err(_) => "repeated failures lock the account".to_string(),
+                    };
+                    self.sign_in.message =
+                        Some(format!("Sign-in failed: wrong username or passphrase. {lockout}; a lead can re-enable it."));
                 }
                 Err(e) => self.sign_in.message = Some(e.to_string()),
             },
@@ -1103,31 +1105,21 @@ impl App {
         let area = f.area();
         if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
             let msg = format!("window too small (need {MIN_WIDTH}x{MIN_HEIGHT})");
-            let lines: Vec<Line> = msg
-                .split(' ')
-                .fold(vec![String::new()], |mut acc, word| {
-                    let last = acc.len() - 1;
-                    if !acc[last].is_empty() && acc[last].len() + 1 + word.len() > area.width as usize {
-                        acc.push(word.to_string());
-                    } else {
-                        if !acc[last].is_empty() {
-                            acc[last].push(' ');
-                        }
-                        acc[last].push_str(word);
-                    }
-                    acc
-                })
-                .into_iter()
-                .map(|l| Line::raw(fit(&l, area.width as usize)))
-                .collect();
+            let lines: Vec<Line> =
+                wrap(&msg, area.width as usize, area.height as usize).into_iter().map(Line::raw).collect();
             f.render_widget(Paragraph::new(lines), area);
             return;
         }
         let hints = footer(self.view, self.theme, area.width);
+        // The status message is wrapped (up to 3 rows), never cut: the rep reads all of it.
+        let status_lines = match &self.status {
+            Some(s) => wrap(&s.text, (area.width as usize).saturating_sub(1), 3),
+            None => Vec::new(),
+        };
         let [header, body, status, foot] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Min(1),
-            Constraint::Length(1),
+            Constraint::Length(status_lines.len().max(1) as u16),
             Constraint::Length(hints.len() as u16),
         ])
         .areas(area);
@@ -1208,7 +1200,8 @@ impl App {
         }
         if let Some(s) = &self.status {
             let style = if s.error { self.theme.error() } else { self.theme.good() };
-            f.render_widget(Paragraph::new(Line::styled(fit(&format!(" {}", s.text), area.width as usize), style)), status);
+            let lines: Vec<Line> = status_lines.into_iter().map(|l| Line::styled(format!(" {l}"), style)).collect();
+            f.render_widget(Paragraph::new(lines), status);
         }
         f.render_widget(Paragraph::new(hints), foot);
         if self.help {

@@ -3,7 +3,7 @@
 use crate::tui::action::Action;
 use crate::tui::keymap::{Cmd, Key, ScreenId, command};
 use crate::tui::theme::Theme;
-use crate::tui::widgets::text::{fit, one_line, pop_grapheme, tail, width};
+use crate::tui::widgets::text::{one_line, pop_grapheme, tail, width, wrap};
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::text::{Line, Span};
@@ -109,7 +109,8 @@ impl SignIn {
             lines.push(Line::raw(""));
         }
         if let Some(msg) = &self.message {
-            lines.push(Line::styled(fit(msg, inner.width as usize), theme.error()));
+            let room = (inner.height as usize).saturating_sub(lines.len());
+            lines.extend(wrap(msg, inner.width as usize, room).into_iter().map(|l| Line::styled(l, theme.error())));
         }
         f.render_widget(Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }), inner);
         let (value, row) = match self.focus {

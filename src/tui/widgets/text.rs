@@ -34,6 +34,46 @@ pub fn fit(text: &str, max: usize) -> String {
     out
 }
 
+/// `text` made safe to draw and word-wrapped to lines of at most `max` columns (a word wider than
+/// a line is split between graphemes), at most `max_lines` lines; the last one ends in `…` only
+/// when even that many lines cannot hold it all. Messages use this so the rep reads all of them.
+pub fn wrap(text: &str, max: usize, max_lines: usize) -> Vec<String> {
+    if max == 0 || max_lines == 0 {
+        return Vec::new();
+    }
+    let safe = escape_hazards(text);
+    let mut lines: Vec<String> = vec![String::new()];
+    let mut used = 0usize;
+    for word in safe.split_whitespace() {
+        let w = width(word);
+        if used > 0 && used + 1 + w <= max {
+            lines.last_mut().expect("never empty").push(' ');
+            lines.last_mut().expect("never empty").push_str(word);
+            used += 1 + w;
+            continue;
+        }
+        if used > 0 {
+            lines.push(String::new());
+            used = 0;
+        }
+        for g in word.graphemes(true) {
+            let gw = UnicodeWidthStr::width(g);
+            if used + gw > max && used > 0 {
+                lines.push(String::new());
+                used = 0;
+            }
+            lines.last_mut().expect("never empty").push_str(g);
+            used += gw;
+        }
+    }
+    if lines.len() > max_lines {
+        let rest = lines[max_lines - 1..].join(" ");
+        lines.truncate(max_lines - 1);
+        lines.push(fit(&rest, max));
+    }
+    lines
+}
+
 /// The last `max` columns of `text` (for an input field narrower than what was typed), so the
 /// cursor end stays visible.
 pub fn tail(text: &str, max: usize) -> String {
@@ -67,6 +107,16 @@ pub fn one_line(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn messages_wrap_by_display_width() {
+        assert_eq!(wrap("one two three", 7, 5), vec!["one two", "three"]);
+        assert_eq!(wrap("山田 花子 山田", 5, 5), vec!["山田", "花子", "山田"]);
+        assert_eq!(wrap("abcdefgh", 3, 5), vec!["abc", "def", "gh"]);
+        assert_eq!(wrap("one two three four", 7, 2), vec!["one two", "three …"]);
+        assert_eq!(wrap("a\u{202E}b", 20, 1), vec!["a\\u{202E}b"]);
+        assert!(wrap("x", 0, 3).is_empty());
+    }
 
     #[test]
     fn wide_glyphs_are_never_cut_in_half() {
