@@ -329,6 +329,7 @@ fn a_newer_keystroke_supersedes_a_lookup_still_running() {
     h.app.found(Found { generation: second.generation, screen: second.screen, results: Ok(fresh) });
     h.draw();
     assert!(h.screen().contains("Carla Mendes"), "{}", h.screen());
+}
 
 /// The screen's words in order, borders dropped and line breaks joined, so a message wrapped over
 /// several rows reads as one sentence.
