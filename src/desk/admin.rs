@@ -123,7 +123,7 @@ impl Desk {
                 .optional()
                 .map_err(sql)?;
             match locked {
-                None => Err(DeskError::NotFound(format!("account {id}"))),
+                None => Err(DeskError::account_not_found(&id)),
                 Some(false) => Ok(false),
                 Some(true) => {
                     tx.execute("UPDATE accounts SET pin_locked = 0, pin_failures = 0 WHERE id = ?1", [id.as_str()])

@@ -587,12 +587,12 @@ impl Desk {
         let answer = self.store.write(|tx| {
             require_active(tx, session)?;
             if load_account(tx, caller).map_err(sql)?.is_none() {
-                return Err(DeskError::NotFound(format!("account {caller}")));
+                return Err(DeskError::account_not_found(&caller));
             }
             if let Some(t) = &target
                 && load_account(tx, t).map_err(sql)?.is_none()
             {
-                return Err(DeskError::NotFound(format!("account {t}")));
+                return Err(DeskError::account_not_found(&t));
             }
             let mut involved = vec![caller];
             involved.extend(target.as_ref());

@@ -104,10 +104,8 @@ pub fn search_text(id: &str, name: &str, email: &str, phone: &str, practice: &st
     [fold(name), fold(id), fold(email), fold(phone), digits(phone), fold(practice)].join("\u{1f}")
 }
 
-/// The longest query (bytes, once folded) that is searched; a longer one (a paste gone wrong)
-/// matches nothing. SQLite refuses a `LIKE` pattern over 50,000 bytes, and escaping can double the
-/// length, so this keeps every query well inside that.
-const MAX_QUERY_BYTES: usize = 10_000;
+/// Query text beyond this many characters is ignored.
+pub const MAX_QUERY_CHARS: usize = 200;
 
 /// How many trigram matches a substring lookup reads before ordering them by name.
 pub const SUBSTRING_CANDIDATES: usize = 1000;
@@ -173,8 +171,9 @@ fn lookup_on(conn: &rusqlite::Connection, query: &str, limit: usize) -> rusqlite
     let trimmed = query.trim();
 
     // Control characters never belong to a name and the full-text index refuses some (NUL).
-    let folded: String = fold(trimmed).chars().filter(|c| !c.is_control()).collect();
-    if folded.is_empty() || folded.len() > MAX_QUERY_BYTES || limit == 0 {
+    // Nothing in the directory is longer than this; a longer paste would only cost time.
+    let folded: String = fold(trimmed).chars().filter(|c| !c.is_control()).take(MAX_QUERY_CHARS).collect();
+    if folded.is_empty() || limit == 0 {
         return Ok(Vec::new());
     }
     // Digits are matched against phone numbers only when the text looks like a phone number,
@@ -297,7 +296,7 @@ impl Desk {
     /// on ten: exact matches and name prefixes use b-tree indexes; substrings of 3 or more
     /// characters use the trigram index (the first [`SUBSTRING_CANDIDATES`] matches, unranked, are
     /// then ordered by name); 1-2 character substrings look through the first
-    /// [`SHORT_SCAN_ROWS`] accounts only. Text longer than 10,000 bytes matches nothing.
+    /// [`SHORT_SCAN_ROWS`] accounts only. Only the first [`MAX_QUERY_CHARS`] characters count.
     pub fn lookup(&self, query: &str, limit: usize) -> Result<Vec<AccountSummary>, DeskError> {
         lookup_on(self.store.conn(), query, limit).map_err(|e| self.store.read_error(e))
     }
@@ -315,7 +314,7 @@ impl Desk {
             require_active(tx, session)?;
             let account = load_account(tx, id)
                 .map_err(sql)?
-                .ok_or_else(|| DeskError::NotFound(format!("account {id}")))?;
+                .ok_or_else(|| DeskError::account_not_found(&id))?;
             let primary_provider = match &account.primary_provider {
                 Some(pid) => tx
                     .query_row("SELECT id, name FROM accounts WHERE id = ?1", [pid.as_str()], |r| {

@@ -72,6 +72,19 @@ impl fmt::Display for DeskError {
 
 impl std::error::Error for DeskError {}
 
+impl DeskError {
+    /// "account X not found", except that an id of exactly four digits is not repeated: it may be
+    /// a Support PIN typed into the account field by mistake.
+    pub fn account_not_found(id: &impl std::fmt::Display) -> DeskError {
+        let id = id.to_string();
+        if id.len() == 4 && id.chars().all(|c| c.is_ascii_digit()) {
+            DeskError::NotFound("an account with that four-digit id (not repeated: it may be a Support PIN)".into())
+        } else {
+            DeskError::NotFound(format!("account {id}"))
+        }
+    }
+}
+
 impl From<KeyError> for DeskError {
     fn from(e: KeyError) -> Self {
         DeskError::Key(e.to_string())

@@ -133,7 +133,7 @@ impl Desk {
                     .map_err(sql)?
                     .unwrap_or(false);
                 if !known {
-                    return Err(DeskError::NotFound(format!("account {account}")));
+                    return Err(DeskError::account_not_found(&account));
                 }
             }
             tx.execute(

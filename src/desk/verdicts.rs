@@ -155,10 +155,10 @@ pub(crate) fn gather_and_decide(
     require_active(tx, session)?;
     let caller = load_account(tx, caller_id)
         .map_err(sql)?
-        .ok_or_else(|| DeskError::NotFound(format!("account {caller_id}")))?;
+        .ok_or_else(|| DeskError::account_not_found(&caller_id))?;
     let target = match request {
         Request::OnBehalfOf(t) => Some(
-            load_account(tx, t).map_err(sql)?.ok_or_else(|| DeskError::NotFound(format!("account {t}")))?,
+            load_account(tx, t).map_err(sql)?.ok_or_else(|| DeskError::account_not_found(&t))?,
         ),
         _ => None,
     };

@@ -1128,7 +1128,7 @@ impl App {
             None => "not signed in ".to_string(),
         };
         let title = format!(" support-desk · {}", self.view.title());
-        let pad = (area.width as usize).saturating_sub(title.chars().count() + who.chars().count());
+        let pad = (area.width as usize).saturating_sub(crate::tui::widgets::text::width(&title) + crate::tui::widgets::text::width(&who));
         f.render_widget(
             Paragraph::new(Line::from(vec![
                 Span::styled(title, self.theme.title()),
