@@ -648,3 +648,32 @@ fn check_reports_a_sound_copy_and_a_damaged_one_without_changing_it() {
     assert!(String::from_utf8_lossy(&r.stdout).contains("damaged"), "{}", String::from_utf8_lossy(&r.stdout));
     assert_eq!(std::fs::read(&damaged).expect("read"), before, "check never changes the file");
 }
+
+#[test]
+fn account_ids_are_matched_whatever_their_case_and_a_pin_typed_as_an_id_is_not_repeated() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("desk.sqlite");
+    let bin = env!("CARGO_BIN_EXE_support-desk");
+    assert!(std::process::Command::new(bin).arg("--db").arg(&db).args(["demo", "--no-open"]).output().expect("demo").status.success());
+    let run = |args: &[&str], stdin: &str| {
+        use std::io::Write;
+        let mut child = std::process::Command::new(bin)
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .env("SUPPORT_DESK_PASSPHRASE", "rita-demo-pass")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run");
+        child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write");
+        child.wait_with_output().expect("wait")
+    };
+    let lower = run(&["pin", "check", "s-2001", "--rep", "rita"], "3356\n");
+    assert_eq!(lower.status.code(), Some(0), "s-2001 is S-2001: {}", String::from_utf8_lossy(&lower.stdout));
+    let typed_pin = run(&["verdict", "--rep", "rita", "--caller", "0417"], "");
+    let err = String::from_utf8_lossy(&typed_pin.stderr);
+    assert_eq!(typed_pin.status.code(), Some(5), "{err}");
+    assert!(!err.contains("0417"), "a PIN typed as an account id is not repeated: {err}");
+}

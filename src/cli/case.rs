@@ -5,7 +5,7 @@
 use super::exit::{CliError, Exit};
 use super::{open_desk, output, secrets, sign_in, sign_in_with, sign_out};
 use crate::desk::{
-    AccountId, ApprovalOutcome, CaseDetail, CaseFilter, CaseId, CaseOutcome, CaseStatus, CaseSummary, CaseVerdict,
+    ApprovalOutcome, CaseDetail, CaseFilter, CaseId, CaseOutcome, CaseStatus, CaseSummary, CaseVerdict,
     Channel, Request, Verdict,
 };
 use clap::{Args, Subcommand, ValueEnum};
@@ -181,14 +181,15 @@ fn open(db: &Path, args: &OpenArgs) -> Result<Exit, CliError> {
         ChannelArg::Email => Channel::Email,
         ChannelArg::Portal => Channel::Portal,
     };
+    let mut desk = open_desk(db)?;
     let request = match (&args.on_behalf_of, args.unlock) {
-        (Some(t), _) => Request::OnBehalfOf(AccountId::new(t)),
+        (Some(t), _) => Request::OnBehalfOf(desk.canonical_account_id(t)),
         (None, true) => Request::Unlock,
         (None, false) => Request::OwnAccount,
     };
-    let mut desk = open_desk(db)?;
+    let caller = desk.canonical_account_id(&args.caller);
     let session = sign_in(&mut desk, &args.rep)?;
-    let result = desk.open_case(&session, channel, &AccountId::new(&args.caller), &request);
+    let result = desk.open_case(&session, channel, &caller, &request);
     sign_out(&mut desk, &session);
     let id = result?;
     if args.json {

@@ -3,7 +3,7 @@
 
 use super::exit::{CliError, Exit};
 use super::{open_desk, output, secrets, sign_in, sign_in_with, sign_out};
-use crate::desk::{AccountId, CaseId, CasePinCheck, PinCheck};
+use crate::desk::{CaseId, CasePinCheck, PinCheck};
 
 /// A check on a call, or inside a case.
 enum Checked {
@@ -69,7 +69,7 @@ pub fn run(db: &Path, cmd: &PinCommand) -> Result<Exit, CliError> {
     match cmd {
         PinCommand::New(args) => {
             let mut desk = open_desk(db)?;
-            let id = AccountId::new(&args.account);
+            let id = desk.canonical_account_id(&args.account);
             let pin = desk.generate_pin(&id)?;
             output::print(&format!(
                 "New Support PIN for {id}: {}\nShown once, for the account holder only. It replaces the old PIN and clears a lock.\n",
@@ -88,7 +88,7 @@ fn unlock(db: &Path, args: &UnlockArgs) -> Result<Exit, CliError> {
     let mut desk = open_desk(db)?;
     crate::desk::admin::check_reason(&args.reason, crate::desk::admin::MIN_REASON_CHARS)?;
     let session = sign_in(&mut desk, &args.rep)?;
-    let id = AccountId::new(&args.account);
+    let id = desk.canonical_account_id(&args.account);
     let result = desk.clear_pin_lock(&session, &id, &args.reason);
     sign_out(&mut desk, &session);
     if result? {
@@ -112,7 +112,7 @@ fn check(db: &Path, args: &CheckArgs) -> Result<Exit, CliError> {
     let passphrase = secrets::sign_in_passphrase(&args.rep)?;
     let pin = secrets::read_pin()?;
     let session = sign_in_with(&mut desk, &args.rep, &passphrase)?;
-    let account = AccountId::new(&args.account);
+    let account = desk.canonical_account_id(&args.account);
     let result = match args.case {
         Some(case) => desk.check_pin_in_case(&session, CaseId(case), &account, &pin).map(|c| Checked::InCase(Box::new(c))),
         None => desk.check_pin(&session, &account, &pin).map(Checked::Call),

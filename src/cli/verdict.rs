@@ -3,7 +3,7 @@
 
 use super::exit::{CliError, Exit};
 use super::{open_desk, output, sign_in, sign_out};
-use crate::desk::{AccountId, Request, Verdict, VerdictShown};
+use crate::desk::{Request, Verdict, VerdictShown};
 use clap::Args;
 use serde::Serialize;
 use std::path::Path;
@@ -57,13 +57,13 @@ fn symbol(verdict: &Verdict) -> &'static str {
 pub fn run(db: &Path, args: &VerdictArgs) -> Result<Exit, CliError> {
     let mut desk = open_desk(db)?;
     let session = sign_in(&mut desk, &args.rep)?;
-    let caller = AccountId::new(&args.caller);
+    let caller = desk.canonical_account_id(&args.caller);
     let result = if args.unlock {
         let note = args.identified_by.as_deref().unwrap_or_default();
         desk.unlock(&session, &caller, note).map(|u| (u.verdict, Some(u.unlocked)))
     } else {
         let request = match &args.on_behalf_of {
-            Some(target) => Request::OnBehalfOf(AccountId::new(target)),
+            Some(target) => Request::OnBehalfOf(desk.canonical_account_id(target)),
             None => Request::OwnAccount,
         };
         desk.decide(&session, &caller, &request).map(|v| (v, None))

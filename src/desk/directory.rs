@@ -301,6 +301,34 @@ impl Desk {
         lookup_on(self.store.conn(), query, limit).map_err(|e| self.store.read_error(e))
     }
 
+    /// The account id as stored for what was typed: the exact id if it exists, else the one id
+    /// that differs only in letter case (`s-2001` is `S-2001`), else the text as typed (which then
+    /// answers like any unknown account).
+    pub fn canonical_account_id(&self, typed: &str) -> AccountId {
+        let typed = AccountId::new(typed);
+        let conn = self.store.conn();
+        let exact: Option<String> = conn
+            .query_row("SELECT id FROM accounts WHERE id = ?1", [typed.as_str()], |r| r.get(0))
+            .optional()
+            .ok()
+            .flatten();
+        if exact.is_some() {
+            return typed;
+        }
+        let mut stmt = match conn.prepare_cached("SELECT id FROM accounts WHERE id = ?1 COLLATE NOCASE LIMIT 2") {
+            Ok(s) => s,
+            Err(_) => return typed,
+        };
+        let ids: Vec<String> = stmt
+            .query_map([typed.as_str()], |r| r.get(0))
+            .map(|rows| rows.filter_map(Result::ok).collect())
+            .unwrap_or_default();
+        match ids.as_slice() {
+            [one] => AccountId(one.clone()),
+            _ => typed,
+        }
+    }
+
     /// An account by id, without auditing (for internal use and the CLI's own checks).
     pub fn account(&self, id: &AccountId) -> Result<Option<Account>, DeskError> {
         load_account(self.store.conn(), id).map_err(|e| self.store.read_error(e))
