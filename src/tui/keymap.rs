@@ -193,7 +193,7 @@ impl ScreenId {
 
 /// Keys that work on every screen.
 pub const GLOBAL: &[Binding] = &[
-    b(&[Key::F(1), Key::Char('?')], Cmd::Help, "help", "Show or hide this key help (in free-text fields only F1)", true),
+    b(&[Key::F(1), Key::Char('?')], Cmd::Help, "help", "Show or hide this key help (F1 anywhere; ? except in the passphrase, note and reason fields, where it is typed)", true),
     b(&[Key::Ctrl('c')], Cmd::Quit, "quit", "Quit cleanly from anywhere (signs you out)", true),
     b(&[Key::Ctrl('z')], Cmd::Suspend, "suspend", "Suspend to the shell (`fg` resumes; typed PIN digits are cleared)", false),
 ];
