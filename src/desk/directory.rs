@@ -182,13 +182,17 @@ fn lookup_on(conn: &rusqlite::Connection, query: &str, limit: usize) -> rusqlite
     let query_digits = if phone_like && digits(trimmed).len() >= 4 { digits(trimmed) } else { String::new() };
     let run = || -> rusqlite::Result<Vec<AccountSummary>> {
         let mut out = Ranked::new(limit);
+        // One index lookup per kind of exact match (an OR across the three would let the planner
+        // scan the whole table).
         let mut exact = conn.prepare_cached(&format!(
             "SELECT {SUMMARY_COLUMNS} FROM accounts a JOIN practices p ON p.id = a.practice_id \
-             WHERE a.id = ?1 COLLATE NOCASE OR a.email = ?1 COLLATE NOCASE \
-                OR (?2 <> '' AND a.phone_digits = ?2) \
+             WHERE a.rowid IN (SELECT rowid FROM accounts WHERE id = ?1 COLLATE NOCASE \
+                               UNION ALL SELECT rowid FROM accounts WHERE email = ?1 COLLATE NOCASE \
+                               UNION ALL SELECT rowid FROM accounts WHERE phone_digits = ?2) \
              ORDER BY a.active DESC, a.name LIMIT ?3"
         ))?;
-        for row in exact.query_map(params![trimmed, query_digits, limit as i64], summary_from_row)? {
+        let phone = (!query_digits.is_empty()).then_some(query_digits.as_str());
+        for row in exact.query_map(params![trimmed, phone, limit as i64], summary_from_row)? {
             out.push(row?.1);
         }
         let mut prefix = conn.prepare_cached(&format!(

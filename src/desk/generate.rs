@@ -128,7 +128,10 @@ pub fn generate(
             let _ = std::fs::remove_file(p);
         }
     }
-    let mut desk = Desk::open_with_key(path, OpenMode::Create, PinKey::from_bytes([0x42; 32]))?;
+    // A key file like `init` makes, so PIN checks work on the generated database.
+    let key = PinKey::load_or_create_for(path)?;
+    let mut desk = Desk::open_with_key(path, OpenMode::Create, key)?;
+    desk.bind_key()?;
     let mut rng = StdRng::seed_from_u64(seed);
     // A synthetic database is rebuilt, never recovered: skip the per-commit fsync while filling it.
     desk.store.conn().execute_batch("PRAGMA synchronous = OFF").map_err(|e| desk.store.read_error(e))?;
