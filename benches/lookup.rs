@@ -139,6 +139,7 @@ fn main() {
     // 1. Lookup as you type: every prefix of every query.
     let mut short = Vec::new();
     let mut long = Vec::new();
+    let mut slowest: Vec<(Duration, String)> = Vec::new();
     for _ in 0..3 {
         for q in QUERIES {
             let chars: Vec<char> = q.chars().collect();
@@ -148,6 +149,7 @@ fn main() {
                 let found = desk.lookup(&prefix, 50).expect("lookup");
                 let took = t.elapsed();
                 std::hint::black_box(found);
+                slowest.push((took, prefix.clone()));
                 if k <= 2 { short.push(took) } else { long.push(took) }
             }
         }
@@ -157,6 +159,10 @@ fn main() {
     report("lookup per keystroke, all", all);
     report("lookup per keystroke, 1-2 characters", short);
     report("lookup per keystroke, 3+ characters", long);
+    slowest.sort_by(|a, b| b.0.cmp(&a.0));
+    slowest.dedup_by(|a, b| a.1 == b.1);
+    let worst: Vec<String> = slowest.iter().filter(|(_, q)| q.chars().count() > 2).take(6).map(|(d, q)| format!("{q:?} {:.1} ms", ms(*d))).collect();
+    println!("{:<52} {}", "slowest 3+ character keystrokes", worst.join(", "));
 
     // The naive alternatives, same queries, same connection.
     let conn = rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open");

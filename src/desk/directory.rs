@@ -108,9 +108,9 @@ pub fn search_text(id: &str, name: &str, email: &str, phone: &str, practice: &st
 pub const MAX_QUERY_CHARS: usize = 200;
 
 /// How many trigram matches a substring lookup reads before ordering them by name.
-pub const SUBSTRING_CANDIDATES: usize = 1000;
+pub const SUBSTRING_CANDIDATES: usize = 250;
 /// How many accounts a 1-2 character substring lookup looks through.
-pub const SHORT_SCAN_ROWS: usize = 20_000;
+pub const SHORT_SCAN_ROWS: usize = 3_000;
 
 const SUMMARY_COLUMNS: &str =
     "a.search_text, a.id, a.name, a.role, p.name, a.email, a.account_locked, a.pin_locked, a.active";
@@ -195,6 +195,7 @@ fn lookup_on(conn: &rusqlite::Connection, query: &str, limit: usize) -> rusqlite
         for row in exact.query_map(params![trimmed, phone, limit as i64], summary_from_row)? {
             out.push(row?.1);
         }
+        let exact_hit = !out.rows.is_empty();
         let mut prefix = conn.prepare_cached(&format!(
             "SELECT {SUMMARY_COLUMNS} FROM accounts a JOIN practices p ON p.id = a.practice_id \
              WHERE a.search_text >= ?1 AND a.search_text < ?1 || char(1114111) \
@@ -203,7 +204,20 @@ fn lookup_on(conn: &rusqlite::Connection, query: &str, limit: usize) -> rusqlite
         for row in prefix.query_map(params![folded, limit as i64], summary_from_row)? {
             out.push(row?.1);
         }
-        if out.is_full() {
+        // Account ids starting with the text (ids often share a long prefix, which the trigram
+        // index is slowest at).
+        let mut id_prefix = conn.prepare_cached(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM accounts a JOIN practices p ON p.id = a.practice_id \
+             WHERE a.id >= ?1 COLLATE NOCASE AND a.id < ?1 || char(1114111) COLLATE NOCASE \
+             ORDER BY a.id COLLATE NOCASE LIMIT ?2"
+        ))?;
+        for row in id_prefix.query_map(params![trimmed, limit as i64], summary_from_row)? {
+            out.push(row?.1);
+        }
+        // An id, email or phone number was typed (digits or an @ in it, so not a name) and it
+        // matched exactly or as an id prefix: those accounts are the answer.
+        let looks_like_key = trimmed.chars().any(|c| c.is_ascii_digit() || c == '@');
+        if out.is_full() || (looks_like_key && (exact_hit || !out.rows.is_empty())) {
             return Ok(out.finish());
         }
         // Phone-like text is looked for among the digits of phone numbers, however written.
@@ -219,11 +233,11 @@ fn lookup_on(conn: &rusqlite::Connection, query: &str, limit: usize) -> rusqlite
                 .collect::<rusqlite::Result<_>>()?
         } else {
             let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {SUMMARY_COLUMNS} FROM (SELECT rowid FROM accounts LIMIT ?2) r \
-                 JOIN accounts a ON a.rowid = r.rowid JOIN practices p ON p.id = a.practice_id \
-                 WHERE instr(a.search_text, ?1) > 0"
+                "SELECT {SUMMARY_COLUMNS} FROM accounts a JOIN practices p ON p.id = a.practice_id \
+                 WHERE a.rowid < (SELECT min(rowid) FROM accounts) + ?2 \
+                   AND instr(a.search_text, ?1) > 0 LIMIT ?3"
             ))?;
-            stmt.query_map(params![needle, SHORT_SCAN_ROWS as i64], summary_from_row)?
+            stmt.query_map(params![needle, SHORT_SCAN_ROWS as i64, SUBSTRING_CANDIDATES as i64], summary_from_row)?
                 .collect::<rusqlite::Result<_>>()?
         };
         let mut word = Vec::new();
