@@ -106,6 +106,10 @@ fn main() {
     let conn = rusqlite::Connection::open(&source).expect("open source");
     conn.execute("VACUUM INTO ?1", [db.to_string_lossy()]).expect("copy");
     drop(conn);
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
     std::fs::copy(format!("{}.key", source.display()), format!("{}.key", db.display())).expect("key");
     let before: i64 = rusqlite::Connection::open(&db).expect("open").query_row("SELECT count(*) FROM audit_events", [], |r| r.get(0)).expect("count");
     println!("{procs} processes x {secs} s against {}", db.display());
