@@ -1,84 +1,11 @@
 //! The lead's review in a real terminal: the real binary under tmux on a fresh build of the demo
 //! database, keys typed with `send-keys`, the screen read with `capture-pane`.
 
+mod tmux_support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_support-desk");
-
-/// A private tmux server, killed when dropped.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(width: u16, height: u16) -> Option<Tmux> {
-        if Command::new("tmux").arg("-V").output().is_err() {
-            assert!(std::env::var_os("CI").is_none(), "tmux is required in CI (.ci/run installs it)");
-            eprintln!("tmux not installed: skipping the real-terminal test");
-            return None;
-        }
-        let socket = format!("sd-test-{}-{}", std::process::id(), width);
-        let t = Tmux { socket };
-        let ok = t
-            .cmd(&["-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", &width.to_string(), "-y", &height.to_string()])
-            .status()
-            .expect("tmux runs")
-            .success();
-        assert!(ok, "tmux new-session failed");
-        Some(t)
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new("tmux");
-        c.args(["-L", &self.socket]).args(args);
-        c
-    }
-
-    fn send(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "t"];
-        args.extend_from_slice(keys);
-        assert!(self.cmd(&args).status().expect("send-keys").success());
-    }
-
-    /// Types literal text (no key-name lookup).
-    fn type_text(&self, text: &str) {
-        assert!(self.cmd(&["send-keys", "-t", "t", "-l", text]).status().expect("send-keys").success());
-    }
-
-    fn capture(&self) -> String {
-        let out = self.cmd(&["capture-pane", "-p", "-t", "t"]).output().expect("capture-pane");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Polls the screen until `text` shows (or fails after 20 s with the screen in the message).
-    fn wait_for(&self, text: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let screen = self.capture();
-            if screen.contains(text) {
-                return screen;
-            }
-            assert!(Instant::now() < deadline, "timed out waiting for {text:?}; screen:\n{screen}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd(&["kill-server"]).status();
-    }
-}
-
-fn wait_for_file(path: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !path.exists() {
-        assert!(Instant::now() < deadline, "timed out waiting for {}", path.display());
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use tmux_support::{BIN, Tmux, wait_for_file};
 
 /// A working copy of an example built today (its history ends yesterday), so "last week" always
 /// holds the demo's failed PIN checks whenever the tracked example was built.
