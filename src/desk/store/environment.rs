@@ -1,6 +1,6 @@
 //! Where the database file lives must be safe for it: a local filesystem (SQLite's locking is not
 //! reliable over network filesystems, and two reps could corrupt the file), owned by the user
-//! running the desk, readable by nobody else, in a directory others cannot write.
+//! running the desk, readable by nobody else, in a directory other users cannot write.
 
 use crate::desk::error::DeskError;
 use std::os::unix::fs::MetadataExt;
@@ -80,7 +80,9 @@ pub fn check(db: &Path) -> Result<(), DeskError> {
         }
     }
     if let Ok(meta) = std::fs::metadata(&dir) {
-        let others_write = meta.mode() & 0o022 != 0;
+        // Group write is allowed: with user-private groups (umask 002) a home directory is
+        // group-writable by the user's own group.
+        let others_write = meta.mode() & 0o002 != 0;
         let sticky = meta.mode() & 0o1000 != 0;
         if others_write && !sticky {
             return Err(refuse(
