@@ -1,6 +1,9 @@
 //! Shared set-up for screen tests: a copy of the example database built from `assets/demo/`, an
 //! `App` on it, and a `TestBackend` to draw into.
 
+// Each screen-test binary uses a different part of this module.
+#![allow(dead_code)]
+
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::path::{Path, PathBuf};
