@@ -6,6 +6,10 @@
 //! The trail is written directly in batched inserts with correct chain hashes, in one transaction
 //! (the use cases would take hours for ten million events; the rows are the same shape).
 
+#[path = "support/mod.rs"]
+mod support;
+use support::{machine, percentile};
+
 use chrono::{Duration as Age, FixedOffset, TimeZone, Utc};
 use rusqlite::params;
 use std::sync::Arc;
@@ -17,10 +21,6 @@ use support_desk::desk::review::{EventView, ReviewFilter, TimeRange};
 use support_desk::desk::store::OpenMode;
 use support_desk::desk::{Desk, NewRep, RepRole, SignIn};
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
-}
 
 fn report(name: &str, mut samples: Vec<Duration>) {
     samples.sort();
@@ -33,14 +33,6 @@ fn report(name: &str, mut samples: Vec<Duration>) {
     );
 }
 
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
-    format!("{cpu}, {cores} cores")
-}
 
 fn arg(name: &str, default: usize) -> usize {
     std::env::args().skip_while(|a| a != name).nth(1).and_then(|n| n.parse().ok()).unwrap_or(default)

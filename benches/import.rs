@@ -4,6 +4,10 @@
 //! Run with `cargo bench --bench import` (release build). `IMPORT_BENCH_ROWS` changes the size.
 //! Prints rows per second for each run and the machine.
 
+#[path = "support/mod.rs"]
+mod support;
+use support::machine;
+
 use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
@@ -16,14 +20,6 @@ use support_desk::desk::Desk;
 /// hashes as it would in the field.
 const FOREIGN: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQwMg$oTeUVV9lPkcN0onU+w5lxA";
 
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
-    format!("{cpu}, {cores} cores")
-}
 
 /// Writes `rows` accounts: practices of 20, each led by one provider with 19 staff. `variant` 1
 /// renames every 100th account and leaves out the last 1%.

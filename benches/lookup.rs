@@ -6,6 +6,10 @@
 //! `target/bench-data/m1.sqlite`, generating it first (1,000,000 accounts, 10,000,000 audit events,
 //! seed 1) with the release binary if it is missing. Prints p50 / p99 and the machine.
 
+#[path = "support/mod.rs"]
+mod support;
+use support::{machine, percentile};
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -20,12 +24,6 @@ const QUERIES: &[&str] = &[
     "harbor family", "dr. ada", "xq", "zzzzzzzz", "al_", "100%", "\"quoted\"", "a", "ab",
 ];
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
@@ -42,14 +40,6 @@ fn report(name: &str, mut samples: Vec<Duration>) -> (f64, f64) {
     (p50, p99)
 }
 
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
-    format!("{cpu}, {cores} cores")
-}
 
 fn binary() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/support-desk")

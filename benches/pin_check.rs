@@ -2,6 +2,10 @@
 //! keyed hash, and the audit write, all through `Desk::check_pin` on a real database file).
 //! Run with `cargo bench --bench pin_check`. Prints p50 / p99 and the machine.
 
+#[path = "support/mod.rs"]
+mod support;
+use support::{machine, percentile};
+
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,10 +15,6 @@ use support_desk::desk::pin_key::PinKey;
 use support_desk::desk::store::OpenMode;
 use support_desk::desk::{AccountId, Desk, NewRep, Pin, PinCheck, RepRole, Role, SignIn};
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
-}
 
 fn report(name: &str, mut samples: Vec<Duration>) {
     samples.sort();
@@ -28,14 +28,6 @@ fn report(name: &str, mut samples: Vec<Duration>) {
     );
 }
 
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
-    format!("{cpu}, {cores} cores")
-}
 
 fn main() {
     let iterations: usize = std::env::args().skip_while(|a| a != "--n").nth(1).and_then(|n| n.parse().ok()).unwrap_or(200);

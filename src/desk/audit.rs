@@ -191,19 +191,7 @@ impl AuditEvent {
 
     /// The hash this event should carry given its fields and `prev_hash`.
     pub fn expected_hash(&self) -> String {
-        chain_hash(&self.prev_hash, &Canonical {
-            seq: self.seq,
-            at: &self.at,
-            rep: self.rep.as_deref(),
-            case_id: self.case_id,
-            kind: &self.kind,
-            account_id: self.account_id.as_deref(),
-            other_account: self.other_account.as_deref(),
-            outcome: &self.outcome,
-            reason: self.reason.as_deref(),
-            policy_version: self.policy_version,
-            detail: self.detail.as_deref(),
-        })
+        hex::encode(self.as_ref().digest())
     }
 }
 

@@ -114,6 +114,8 @@ pub struct App {
     pending: Option<Action>,
     quit: bool,
     last_input: Instant,
+    /// The idle timeout in force, read once at sign-in (not on every tick).
+    idle_minutes: u64,
 }
 
 impl App {
@@ -148,6 +150,7 @@ impl App {
             pending: None,
             quit: false,
             last_input: Instant::now(),
+            idle_minutes: 15,
         }
     }
 
@@ -328,7 +331,7 @@ impl App {
     /// Signs out an idle rep once the idle timeout has passed since the last key.
     pub fn tick(&mut self, now: Instant) {
         let Some(session) = self.session.clone() else { return };
-        let minutes = self.desk.policy().map(|p| p.idle_timeout_minutes).unwrap_or(15).max(1) as u64;
+        let minutes = self.idle_minutes;
         if now.saturating_duration_since(self.last_input) < Duration::from_secs(minutes * 60) {
             return;
         }
@@ -418,6 +421,7 @@ impl App {
                     let name = session.display_name.clone();
                     self.reset_to_sign_in(None);
                     self.session = Some(session);
+                    self.idle_minutes = self.desk.policy().map(|p| p.idle_timeout_minutes).unwrap_or(15).max(1) as u64;
                     self.view = ScreenId::Lookup;
                     self.info(format!("Signed in as {name}."));
                 }
