@@ -45,10 +45,10 @@ fn rita_checks_carlas_pin_and_asks_on_behalf_of_dr_okafor() {
     tmux.wait_for("P-1001");
     tmux.send(&["Enter"]);
     tmux.wait_for("PROVIDER APPROVAL NEEDED");
-    // The frame may be captured half-written; wait for its last line before reading it whole.
-    let verdict = tmux.wait_for("audit event #");
-    assert!(verdict.contains("Approver: Dr. Ada Okafor (P-1001)"), "{verdict}");
-    assert!(verdict.contains("Staff on behalf of Provider"), "{verdict}");
+    // The frame may be captured half-written; wait until the whole verdict is on screen.
+    tmux.wait_until("the verdict naming the approver and the policy row", |s| {
+        s.contains("audit event #") && s.contains("Approver: Dr. Ada Okafor (P-1001)") && s.contains("Staff on behalf of Provider")
+    });
     tmux.send(&["C-c"]);
     wait_for_file(&done);
 

@@ -102,7 +102,8 @@ fn ctrl_z_suspends_and_fg_resumes_with_typed_pin_digits_cleared() {
     tmux.type_text("p");
     tmux.wait_for("Type the four digits");
     tmux.type_text("33");
-    assert_eq!(tmux.wait_for("●").matches('●').count(), 2);
+    // Both typed digits show as masked cells before the suspend (each keystroke is its own frame).
+    tmux.wait_until("two masked cells", |screen| screen.matches('●').count() == 2);
     tmux.send(&["C-z"]);
     let shell = tmux.wait_for("Stopped");
     assert!(!shell.contains("Type the four digits"), "the shell has the terminal back:\n{shell}");

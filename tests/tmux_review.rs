@@ -42,7 +42,11 @@ fn leo_filters_to_failed_pin_checks_of_the_last_week() {
     tmux.type_text("t");
     tmux.wait_for("Filters: last day");
     tmux.type_text("t");
-    let screen = tmux.wait_for("Filters: last week");
+    // Seven failures in the last week; waited for as a whole, since a capture can catch a frame
+    // half drawn. Which seven, and in what order, is checked on that capture.
+    let screen = tmux.wait_until("seven failures in the last week", |s| {
+        s.contains("Filters: last week") && s.lines().filter(|l| l.contains("pin rejected")).count() == 7
+    });
     let rows: Vec<&str> = screen.lines().filter(|l| l.contains("pin rejected")).collect();
     let on = |id: &str, rep: &str| rows.iter().filter(|r| r.contains(id) && r.contains(rep)).count();
     assert_eq!(on("S-2002", "rita"), 3, "{screen}");

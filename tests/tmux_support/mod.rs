@@ -66,13 +66,20 @@ impl Tmux {
 
     /// Polls the screen until `text` shows (or fails after 20 s with the screen in the message).
     pub fn wait_for(&self, text: &str) -> String {
+        self.wait_until(&format!("{text:?}"), |screen| screen.contains(text))
+    }
+
+    /// Polls the screen until `done` holds for a whole capture. A frame can be caught half
+    /// drawn, so a test that counts or compares what is on screen waits for the count it expects
+    /// rather than reading the first capture that shows any of it.
+    pub fn wait_until(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let screen = self.capture();
-            if screen.contains(text) {
+            if done(&screen) {
                 return screen;
             }
-            assert!(Instant::now() < deadline, "timed out waiting for {text:?}; screen:\n{screen}");
+            assert!(Instant::now() < deadline, "timed out waiting for {what}; screen:\n{screen}");
             std::thread::sleep(Duration::from_millis(50));
         }
     }
