@@ -11,7 +11,7 @@ use support::machine;
 use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
-use support_desk::desk::import::ImportOptions;
+use support_desk::desk::import::{ImportOptions, ImportPhase};
 use support_desk::desk::pin_key::PinKey;
 use support_desk::desk::store::OpenMode;
 use support_desk::desk::Desk;
@@ -67,11 +67,21 @@ fn main() {
     desk.bind_key().expect("bind the key");
     for (what, file) in [("first import (all added)", &csv), ("same file again (unchanged)", &csv), ("1% renamed, 1% gone", &csv2)] {
         let t = Instant::now();
-        let report = desk.import_directory(file, ImportOptions::default(), &mut |_| {}).expect("import");
+        // The comparison's last report comes just before the write transaction begins.
+        let mut compared = None;
+        let report = desk
+            .import_directory(file, ImportOptions::default(), &mut |p| {
+                if p.phase == ImportPhase::Comparing && p.total_rows == Some(p.rows) {
+                    compared = Some(Instant::now());
+                }
+            })
+            .expect("import");
         let secs = t.elapsed().as_secs_f64();
+        let locked = compared.map(|c| c.elapsed().as_secs_f64()).unwrap_or(f64::NAN);
         assert!(report.problems.is_empty() && report.written, "{:?}", report.problems.first());
         println!(
-            "{what:<30} {rows} rows in {secs:>6.2} s = {:>9.0} rows/s (added {}, updated {}, unchanged {}, removed {})",
+            "{what:<30} {rows} rows in {secs:>6.2} s = {:>9.0} rows/s, write lock held {locked:>6.2} s \
+             (added {}, updated {}, unchanged {}, removed {})",
             report.rows as f64 / secs,
             report.added,
             report.updated,

@@ -302,7 +302,7 @@ fn one_bad_row_refuses_the_whole_file_and_every_problem_is_listed() {
 fn skip_bad_imports_the_good_rows_and_reports_the_rest() {
     let mut f = Fixture::empty();
     let path = write(&f, "bad.csv", &bad_file());
-    let report = import(&mut f, &path, ImportOptions { skip_bad: true, dry_run: false });
+    let report = import(&mut f, &path, ImportOptions { skip_bad: true, ..ImportOptions::default() });
     assert!(report.written && !report.refused);
     // P-1 is duplicated (both rows left out), so S-1 loses its provider too.
     let mut present: Vec<String> = f
@@ -325,13 +325,13 @@ fn skip_bad_imports_the_good_rows_and_reports_the_rest() {
 fn a_dry_run_counts_and_writes_nothing() {
     let mut f = Fixture::empty();
     let before = f.head_seq();
-    let report = import(&mut f, Path::new(EXPORT), ImportOptions { skip_bad: false, dry_run: true });
+    let report = import(&mut f, Path::new(EXPORT), ImportOptions { dry_run: true, ..ImportOptions::default() });
     assert_eq!((report.added, report.written, report.dry_run), (16, false, true));
     assert_eq!(count(&f, "SELECT count(*) FROM accounts"), 0);
     assert_eq!(count(&f, "SELECT count(*) FROM practices"), 0);
     assert_eq!(f.head_seq(), before, "a dry run records nothing");
     let path = write(&f, "bad.csv", &bad_file());
-    let report = import(&mut f, &path, ImportOptions { skip_bad: false, dry_run: true });
+    let report = import(&mut f, &path, ImportOptions { dry_run: true, ..ImportOptions::default() });
     assert_eq!(report.problems.len(), 14);
     assert_eq!(f.head_seq(), before);
 }
@@ -362,7 +362,7 @@ fn the_file_is_taken_as_spreadsheets_write_it() {
 fn a_header_without_required_columns_or_with_plaintext_pins_is_refused() {
     let mut f = Fixture::empty();
     let path = write(&f, "h.csv", "account_id,role,name,support_pin\r\nP-1,provider,Dr. X,0427\r\n");
-    let report = import(&mut f, &path, ImportOptions { skip_bad: true, dry_run: false });
+    let report = import(&mut f, &path, ImportOptions { skip_bad: true, ..ImportOptions::default() });
     assert!(report.refused, "a header problem refuses even with --skip-bad");
     let text: Vec<String> = report.problems.iter().map(ToString::to_string).collect();
     assert!(text.iter().any(|t| t.contains("plaintext Support PIN column")), "{text:?}");
@@ -452,4 +452,98 @@ fn a_reimported_stale_hash_never_brings_back_a_rotated_pin() {
     assert_eq!((changed.updated, changed.unchanged), (1, 0));
     assert!(!f.account_column::<bool>("P-1", "pin_locked"));
     assert_eq!(f.desk.check_pin(&rita, &id("P-1"), &pin("0427")).expect("check"), PinCheck::Matched);
+}
+
+/// A file of `n` providers in one practice, ids `P-00001`...
+fn providers(n: usize, prefix: &str) -> String {
+    let mut text = String::from(HEADER);
+    for i in 1..=n {
+        text.push_str(&format!("{prefix}-{i:05},provider,Dr. {prefix} {i},{prefix}{i}@x.example,555 {i},Clinic,,\r\n"));
+    }
+    text
+}
+
+#[test]
+fn a_file_that_would_empty_the_directory_is_refused_unless_removals_are_meant() {
+    let mut f = Fixture::empty();
+    let full = write(&f, "full.csv", &providers(200, "P"));
+    assert_eq!(import(&mut f, &full, ImportOptions::default()).added, 200);
+    // The same export cut short after 150 rows (a transfer that stopped): 50 of 200 would go.
+    let text = providers(200, "P");
+    let cut: String = text.split_inclusive('\n').take(151).collect();
+    let short = write(&f, "short.csv", &cut);
+    let head = f.head_seq();
+    let refused = import(&mut f, &short, ImportOptions::default());
+    assert!(refused.refused && !refused.written, "{refused:?}");
+    assert_eq!(refused.removed, 50);
+    assert!(refused.notes.iter().any(|n| n.contains("50 of 200 active accounts") && n.contains("--allow-removals")), "{:?}", refused.notes);
+    assert_eq!(f.head_seq(), head, "a refused file leaves no audit event");
+    assert_eq!(count(&f, "SELECT count(*) FROM accounts WHERE active = 1"), 200, "nothing was marked inactive");
+    // A dry run says the same.
+    let dry = import(&mut f, &short, ImportOptions { dry_run: true, ..ImportOptions::default() });
+    assert!(dry.refused && !dry.written);
+    // Meant: marked inactive, never deleted.
+    let meant = import(&mut f, &short, ImportOptions { allow_removals: true, ..ImportOptions::default() });
+    assert!(meant.written && !meant.refused);
+    assert_eq!((meant.unchanged, meant.removed), (150, 50));
+    assert_eq!(count(&f, "SELECT count(*) FROM accounts WHERE active = 1"), 150);
+    assert_eq!(count(&f, "SELECT count(*) FROM accounts"), 200);
+    // A few removals from a large directory are an ordinary sync.
+    let fewer: String = providers(150, "P").split_inclusive('\n').take(141).collect();
+    let fewer = write(&f, "fewer.csv", &fewer);
+    let ordinary = import(&mut f, &fewer, ImportOptions::default());
+    assert!(ordinary.written && ordinary.removed == 10, "{ordinary:?}");
+}
+
+#[test]
+fn comparing_holds_no_lock_and_only_the_write_pass_does() {
+    use support_desk::desk::import::ImportPhase;
+    let mut f = Fixture::empty();
+    // More rows than a progress report's stride, so each pass reports while it runs.
+    let file = write(&f, "big.csv", &providers(20_000, "P"));
+    import(&mut f, &file, ImportOptions::default());
+    let renamed = providers(20_000, "P").replace("Dr. P 19999,", "Dr. P Renamed,");
+    let file = write(&f, "big2.csv", &renamed);
+    let other = f.raw();
+    other.busy_timeout(std::time::Duration::ZERO).expect("no waiting");
+    let mut seen = Vec::new();
+    let report = f
+        .desk
+        .import_directory(&file, ImportOptions::default(), &mut |p| {
+            if p.phase == ImportPhase::Checking || seen.last().is_some_and(|(phase, _)| *phase == p.phase) {
+                return;
+            }
+            // Can another process write right now?
+            let free = other.execute_batch("BEGIN IMMEDIATE; ROLLBACK").is_ok();
+            seen.push((p.phase, free));
+        })
+        .expect("import");
+    assert_eq!((report.updated, report.unchanged), (1, 19_999));
+    assert_eq!(seen, [(ImportPhase::Comparing, true), (ImportPhase::Writing, false)]);
+    assert_eq!(f.desk.account(&id("P-19999")).expect("read").expect("exists").name, "Dr. P Renamed");
+}
+
+#[test]
+fn an_import_that_lands_between_comparing_and_writing_stops_this_one() {
+    use support_desk::desk::import::ImportPhase;
+    let mut f = Fixture::empty();
+    let first = write(&f, "first.csv", &providers(20_000, "P"));
+    import(&mut f, &first, ImportOptions::default());
+    let renamed = write(&f, "renamed.csv", &providers(20_000, "P").replace("Dr. P 7,", "Dr. P Seven,"));
+    let mut other = f.another_desk();
+    let other_file = write(&f, "other.csv", &providers(20_000, "P").replace("Dr. P 8,", "Dr. P Eight,"));
+    let head = f.head_seq();
+    let mut done = false;
+    let result = f.desk.import_directory(&renamed, ImportOptions::default(), &mut |p| {
+        if p.phase == ImportPhase::Comparing && !done {
+            done = true;
+            let r = other.import_directory(&other_file, ImportOptions::default(), &mut |_| {}).expect("the other import");
+            assert!(r.written);
+        }
+    });
+    let err = result.expect_err("this import is stale").to_string();
+    assert!(err.contains("another import changed the directory") && err.contains("nothing was written"), "{err}");
+    assert_eq!(f.desk.account(&id("P-00007")).expect("read").expect("exists").name, "Dr. P 7", "nothing of this import");
+    assert_eq!(f.desk.account(&id("P-00008")).expect("read").expect("exists").name, "Dr. P Eight", "the other one stands");
+    assert_eq!(f.kinds_after(head), ["directory_imported"]);
 }

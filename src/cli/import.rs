@@ -21,6 +21,11 @@ pub struct ImportArgs {
     /// Check and count everything, change nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Accept a file that marks many accounts inactive (by default a file that would mark at least
+    /// 25 accounts and more than 10 % of the active directory inactive is refused: that is what an
+    /// export cut short looks like)
+    #[arg(long)]
+    pub allow_removals: bool,
     /// Print the report as JSON
     #[arg(long)]
     pub json: bool,
@@ -75,6 +80,7 @@ impl ProgressLine {
         let eta = if done > 0.0 { secs * (1.0 - done) / done } else { 0.0 };
         let what = match p.phase {
             ImportPhase::Checking => "checking",
+            ImportPhase::Comparing => "comparing",
             ImportPhase::Writing => "writing",
         };
         let mut err = std::io::stderr().lock();
@@ -134,7 +140,7 @@ fn summary(report: &ImportReport) -> String {
 pub fn run(db: &Path, args: &ImportArgs) -> Result<Exit, CliError> {
     let mut desk = open_desk(db)?;
     let mut line = ProgressLine::new();
-    let options = ImportOptions { skip_bad: args.skip_bad, dry_run: args.dry_run };
+    let options = ImportOptions { skip_bad: args.skip_bad, dry_run: args.dry_run, allow_removals: args.allow_removals };
     let result = desk.import_directory(&args.file, options, &mut |p| line.update(p));
     line.clear();
     let report = result?;

@@ -1,10 +1,18 @@
 //! Importing the directory export of the system of record (CSV), as a sync.
 //!
-//! The file is read twice, streaming: the first pass checks every row and every link between rows
-//! (duplicate ids, staff whose primary provider is missing or in another practice) without writing
-//! anything; the second pass writes the good rows in one `BEGIN IMMEDIATE` transaction together with
-//! the import's audit event, so an import is whole or not at all. The file's SHA-256 is computed in
-//! both passes; if the file changed in between, nothing is written.
+//! The file is read in three streaming passes. The first checks every row and every link between
+//! rows (duplicate ids, staff whose primary provider is missing or in another practice). The second
+//! compares the good rows with the directory inside a read snapshot, holding no lock, and notes the
+//! lines that would change something. The third writes only those lines, in one `BEGIN IMMEDIATE`
+//! transaction together with the import's audit event, so an import is whole or not at all, and a
+//! nightly sync that changes a few hundred accounts holds the write lock for milliseconds, not for
+//! the seconds a million-row comparison takes (reps' PIN checks wait for that lock). The file's
+//! SHA-256 is computed in every pass; if the file changed in between, nothing is written. If another
+//! import committed between the comparison and the write, nothing is written either.
+//!
+//! A file that would mark a large part of the directory inactive (an export cut short by a
+//! spreadsheet's row limit or a failed transfer looks exactly like that) is refused unless the
+//! admin says the removals are meant.
 //!
 //! Text rules: a byte-order mark before the first header is ignored; header names are matched
 //! case-insensitively and in any order; ids, phones and PIN hashes stay text. A line break or tab
@@ -35,7 +43,15 @@ pub struct ImportOptions {
     pub skip_bad: bool,
     /// Check and count everything, write nothing (not even an audit event).
     pub dry_run: bool,
+    /// Accept a file that marks many accounts inactive (see [`MASS_REMOVAL_MIN`]).
+    pub allow_removals: bool,
 }
+
+/// A file that would mark at least this many accounts inactive, and more than
+/// [`MASS_REMOVAL_PERCENT`] % of the active directory, is refused without `allow_removals`.
+pub const MASS_REMOVAL_MIN: u64 = 25;
+/// See [`MASS_REMOVAL_MIN`].
+pub const MASS_REMOVAL_PERCENT: u64 = 10;
 
 /// Which pass an import is in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -43,7 +59,9 @@ pub struct ImportOptions {
 pub enum ImportPhase {
     /// Reading and checking every row; nothing is written.
     Checking,
-    /// Writing the good rows.
+    /// Comparing the good rows with the directory; nothing is written, no lock is held.
+    Comparing,
+    /// Writing the rows that change something.
     Writing,
 }
 
@@ -522,17 +540,60 @@ fn pin_digest(phc: &str) -> String {
     hex::encode(Sha256::digest(phc.as_bytes()))
 }
 
-/// The second pass: classifies every good row against the database and, when `write`, stores it.
-/// Runs inside one transaction (a write transaction, or a read snapshot for a dry run).
+/// What comparing the file with the directory found: the counts, and what the writing pass does.
+struct Plan {
+    counts: Counts,
+    sha: String,
+    /// The lines (ascending) whose rows add or change an account.
+    lines: Vec<u64>,
+    /// Active accounts the file no longer lists.
+    gone: Vec<String>,
+    /// Active accounts before the import.
+    active: u64,
+    /// The last import's audit sequence when the comparison ran (see [`directory_generation`]).
+    generation: Option<i64>,
+}
+
+/// Which pass of [`sync`] runs.
+#[derive(Clone, Copy)]
+enum Pass<'a> {
+    /// Compare every good row with the directory; write nothing.
+    Compare,
+    /// Write the lines the comparison picked.
+    Write(&'a Plan),
+}
+
+/// Only imports change the directory data an import compares (names, roles, practices, links,
+/// the active flag, the imported PIN digest); the newest import's audit sequence therefore tells
+/// whether a comparison is still current.
+fn directory_generation(conn: &Connection) -> Result<Option<i64>, DeskError> {
+    conn.query_row(
+        "SELECT max(seq) FROM audit_events WHERE kind = ?1",
+        [EventKind::DirectoryImported.as_str()],
+        |r| r.get(0),
+    )
+    .map_err(sql)
+}
+
+/// The second and third passes. `Compare` classifies every good row against the directory inside a
+/// read snapshot; `Write` runs inside the write transaction and stores only the lines the
+/// comparison picked (each is compared again there, so it writes exactly what changed).
 fn sync(
     conn: &Connection,
     path: &Path,
     checked: &Checked,
-    write: bool,
+    pass: Pass<'_>,
     now: &str,
     total_bytes: u64,
     progress: &mut dyn FnMut(&ImportProgress),
-) -> Result<(Counts, String), DeskError> {
+) -> Result<Plan, DeskError> {
+    let write = matches!(pass, Pass::Write(_));
+    let (phase, mut picked) = match pass {
+        Pass::Compare => (ImportPhase::Comparing, None),
+        Pass::Write(plan) => (ImportPhase::Writing, Some(plan.lines.iter().copied().peekable())),
+    };
+    let generation = directory_generation(conn)?;
+    let mut lines = Vec::new();
     let cols = checked.columns;
     let (mut reader, line_shift) = open_csv(path)?;
     reader.byte_headers().map_err(|e| file_error(path, e))?;
@@ -570,11 +631,17 @@ fn sync(
         rows += 1;
         if rows.is_multiple_of(PROGRESS_EVERY) {
             let bytes = record.position().map(|p| p.byte()).unwrap_or(0);
-            progress(&ImportProgress { phase: ImportPhase::Writing, rows, total_rows: Some(checked.rows), bytes, total_bytes });
+            progress(&ImportProgress { phase, rows, total_rows: Some(checked.rows), bytes, total_bytes });
         }
         let line = record.position().map(|p| p.line() + line_shift).unwrap_or(rows + 1);
         if checked.bad_lines.contains(&line) {
             continue;
+        }
+        if let Some(picked) = picked.as_mut() {
+            while picked.next_if(|&l| l < line).is_some() {}
+            if picked.next_if_eq(&line).is_none() {
+                continue;
+            }
         }
         let row = parse_row(&cols, &checked.headers, line, &record)
             .map_err(|_| DeskError::Invalid(format!("{} changed while it was imported; nothing was written", path.display())))?;
@@ -609,6 +676,7 @@ fn sync(
         let search = || search_text(&row.id, &row.name, &row.email, &row.phone, &row.practice);
         let Some((role, name, email, phone, practice, primary, active, old_digest)) = before else {
             counts.added += 1;
+            lines.push(line);
             if write {
                 insert
                     .execute(params![
@@ -644,6 +712,7 @@ fn sync(
         }
         if data_changed || pin_changed {
             counts.updated += 1;
+            lines.push(line);
         } else {
             counts.unchanged += 1;
         }
@@ -666,13 +735,19 @@ fn sync(
             set_pin.execute(params![row.id, row.pin_hash, now, digest]).map_err(sql)?;
         }
     }
+    progress(&ImportProgress { phase, rows, total_rows: Some(checked.rows), bytes: total_bytes, total_bytes });
     let sha = finish_sha(reader);
-    // Active accounts the file no longer lists are marked inactive: the audit trail refers to them.
+    if let Pass::Write(plan) = pass {
+        return Ok(Plan { counts, sha, lines, gone: Vec::new(), active: plan.active, generation });
+    }
+    // Active accounts the file no longer lists.
     let mut gone = Vec::new();
+    let mut active = 0;
     {
-        let mut active = conn.prepare("SELECT id FROM accounts WHERE active = 1").map_err(sql)?;
-        let mut rows = active.query([]).map_err(sql)?;
+        let mut stmt = conn.prepare("SELECT id FROM accounts WHERE active = 1").map_err(sql)?;
+        let mut rows = stmt.query([]).map_err(sql)?;
         while let Some(r) = rows.next().map_err(sql)? {
+            active += 1;
             let id: String = r.get(0).map_err(sql)?;
             if !checked.ids.contains(id.as_str()) {
                 gone.push(id);
@@ -680,13 +755,39 @@ fn sync(
         }
     }
     counts.removed = gone.len() as u64;
-    if write {
-        let mut deactivate = conn.prepare("UPDATE accounts SET active = 0 WHERE id = ?1").map_err(sql)?;
-        for id in &gone {
-            deactivate.execute([id]).map_err(sql)?;
-        }
+    Ok(Plan { counts, sha, lines, gone, active, generation })
+}
+
+/// The end of the write: the comparison must still be current (no import committed since), and
+/// the accounts the file no longer lists are marked inactive, never deleted (the audit trail refers
+/// to them).
+fn finish_write(conn: &Connection, plan: &Plan) -> Result<(), DeskError> {
+    if directory_generation(conn)? != plan.generation {
+        return Err(DeskError::Invalid(
+            "another import changed the directory while this one was being compared; nothing was written \
+             (run the import again)"
+                .into(),
+        ));
     }
-    Ok((counts, sha))
+    let mut deactivate = conn.prepare("UPDATE accounts SET active = 0 WHERE id = ?1").map_err(sql)?;
+    for id in &plan.gone {
+        deactivate.execute([id]).map_err(sql)?;
+    }
+    Ok(())
+}
+
+/// Why a file is refused for the number of accounts it would mark inactive, if it is.
+fn mass_removal(plan: &Plan) -> Option<String> {
+    let removed = plan.counts.removed;
+    if removed < MASS_REMOVAL_MIN || removed * 100 <= plan.active * MASS_REMOVAL_PERCENT {
+        return None;
+    }
+    Some(format!(
+        "the file would mark {removed} of {} active accounts inactive (more than {MASS_REMOVAL_PERCENT} %); \
+         an export cut short (a spreadsheet's row limit, a failed transfer) looks like this. Check the file; \
+         if the removals are meant, run again with --allow-removals",
+        plan.active
+    ))
 }
 
 impl Desk {
@@ -729,44 +830,56 @@ impl Desk {
             report.skipped = 0;
             return Ok(report);
         }
-        let (counts, sha) = if options.dry_run {
+        // Compare inside a read snapshot: no lock is held while a large file is compared.
+        let plan = {
             let tx = self.store.conn().unchecked_transaction().map_err(|e| self.store.read_error(e))?;
-            sync(&tx, path, &checked, false, &now, total_bytes, progress)?
-        } else {
+            sync(&tx, path, &checked, Pass::Compare, &now, total_bytes, progress)?
+        };
+        if plan.sha != checked.sha {
+            return Err(DeskError::Invalid(format!("{} changed while it was imported; nothing was written", path.display())));
+        }
+        if let Some(why) = mass_removal(&plan).filter(|_| !options.allow_removals) {
+            report.refused = true;
+            report.skipped = 0;
+            report.removed = plan.counts.removed;
+            report.notes.push(why);
+            return Ok(report);
+        }
+        if !options.dry_run {
             let conn = self.store.conn();
             // A bigger page cache for the bulk write; put back afterwards.
             let _ = conn.execute_batch("PRAGMA cache_size = -131072");
+            let counts = &plan.counts;
             let result = self.store.write(|tx| {
                 tx.execute_batch("PRAGMA defer_foreign_keys = ON").map_err(sql)?;
-                let (counts, sha) = sync(tx, path, &checked, true, &now, total_bytes, progress)?;
-                if sha != checked.sha {
-                    return Err(DeskError::Invalid(format!(
-                        "{} changed while it was imported; nothing was written",
-                        path.display()
-                    )));
+                // Nothing to add or change (a sync of an unchanged file): the file is not read again.
+                if !plan.lines.is_empty() {
+                    let written = sync(tx, path, &checked, Pass::Write(&plan), &now, total_bytes, progress)?;
+                    if written.sha != checked.sha {
+                        return Err(DeskError::Invalid(format!(
+                            "{} changed while it was imported; nothing was written",
+                            path.display()
+                        )));
+                    }
                 }
+                finish_write(tx, &plan)?;
                 let detail = format!(
                     "{}: {} row(s); added {}, updated {}, unchanged {}, removed {} (marked inactive), skipped {}; sha256 {}",
                     file_name, checked.rows, counts.added, counts.updated, counts.unchanged, counts.removed,
-                    checked.bad_lines.len(), sha
+                    checked.bad_lines.len(), checked.sha
                 );
-                let seq = audit::append(tx, now_at, EventKind::DirectoryImported, &NewEvent {
+                audit::append(tx, now_at, EventKind::DirectoryImported, &NewEvent {
                     outcome: "ok".into(),
                     reason: Some(if options.skip_bad && !checked.problems.is_empty() { "skipped_bad_rows" } else { "sync" }.into()),
                     detail: Some(detail),
                     ..NewEvent::default()
-                })?;
-                Ok((counts, sha, seq))
+                })
             });
             let _ = self.store.conn().execute_batch("PRAGMA cache_size = -2000");
-            let (counts, sha, seq) = result?;
+            report.audit_seq = Some(result?);
             report.written = true;
-            report.audit_seq = Some(seq);
-            (counts, sha)
-        };
-        if sha != checked.sha {
-            return Err(DeskError::Invalid(format!("{} changed while it was imported; nothing was written", path.display())));
         }
+        let counts = plan.counts;
         if counts.pins_kept > 0 {
             report.notes.push(format!(
                 "{} PIN hash(es) in the file were already imported before and were not applied again: \
