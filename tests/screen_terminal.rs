@@ -44,9 +44,19 @@ impl Screen {
         c
     }
 
+    /// Sends a command to the session. `screen -d -m` returns before the session's socket is
+    /// there, so a refused command is tried again for a while.
+    fn command(&self, args: &[&str]) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.cmd().args(["-S", &self.name, "-X"]).args(args).status().expect("screen -X").success() {
+            assert!(Instant::now() < deadline, "screen -X {args:?} kept failing");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Types `text` into the window (control characters as they are: "\r" is Enter).
     fn stuff(&self, text: &str) {
-        assert!(self.cmd().args(["-S", &self.name, "-X", "stuff", text]).status().expect("stuff").success());
+        self.command(&["stuff", text]);
     }
 
     /// The window's text. `hardcopy` writes one byte per cell (the low byte of its character), so
@@ -54,7 +64,7 @@ impl Screen {
     fn capture(&self) -> String {
         let file = self.dir.join("hardcopy.txt");
         let _ = std::fs::remove_file(&file);
-        assert!(self.cmd().args(["-S", &self.name, "-X", "hardcopy", &file.to_string_lossy()]).status().expect("hardcopy").success());
+        self.command(&["hardcopy", &file.to_string_lossy()]);
         wait_for_file(&file);
         std::thread::sleep(Duration::from_millis(20));
         std::fs::read(&file).expect("hardcopy").iter().map(|&b| if b.is_ascii() { b as char } else { '?' }).collect()
