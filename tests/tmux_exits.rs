@@ -168,3 +168,54 @@ fn term_dumb_is_refused_even_on_a_terminal() {
     let screen = tmux.wait_for("exit=7");
     assert!(screen.contains("TERM is dumb"), "{screen}");
 }
+
+/// Holds the database's write lock from this test process, as an admin's `sqlite3` shell or a
+/// backup tool would.
+fn hold_write_lock(db: &Path) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(db).expect("open");
+    conn.execute_batch("BEGIN IMMEDIATE").expect("take the write lock");
+    conn
+}
+
+#[test]
+fn a_write_waiting_for_another_programs_lock_says_so_and_ctrl_c_still_quits() {
+    let Some(tmux) = Tmux::start(80, 24) else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = prepare_demo(dir.path());
+    launch(&tmux, dir.path(), &db);
+    let before = last_event(&db);
+    let lock = hold_write_lock(&db);
+    tmux.type_text("rita");
+    tmux.send(&["Tab"]);
+    tmux.type_text("rita-demo-pass");
+    tmux.send(&["Enter"]);
+    // The screen says why nothing happens, instead of freezing silently.
+    tmux.wait_for("Database held by another program, waiting");
+    tmux.send(&["C-c"]);
+    assert_shell_sane(dir.path());
+    drop(lock);
+    // Nothing was decided: rita never signed in, so no sign-in (or sign-out) was recorded.
+    assert_eq!(last_event(&db), before);
+}
+
+#[test]
+fn a_write_goes_through_once_the_other_program_lets_go() {
+    let Some(tmux) = Tmux::start(80, 24) else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = prepare_demo(dir.path());
+    launch(&tmux, dir.path(), &db);
+    let lock = hold_write_lock(&db);
+    tmux.type_text("rita");
+    tmux.send(&["Tab"]);
+    tmux.type_text("rita-demo-pass");
+    tmux.send(&["Enter"]);
+    tmux.wait_for("Database held by another program, waiting");
+    lock.execute_batch("ROLLBACK").expect("let go");
+    // Signed in, and the notice is gone with the next full frame.
+    tmux.wait_until("the lookup screen, whole, without the notice", |s| {
+        s.contains("Rita Alvarez (rep)") && !s.contains("Database held") && !s.contains("Sign in to support-desk")
+    });
+    assert_eq!(last_event(&db), ("signed_in".to_string(), Some("rita".to_string())));
+    tmux.send(&["C-c"]);
+    assert_shell_sane(dir.path());
+}

@@ -3,6 +3,7 @@
 
 mod environment;
 mod migrations;
+pub mod waiting;
 
 use super::error::{DeskError, describe_sqlite, is_damage};
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
@@ -11,8 +12,6 @@ use std::time::Duration;
 
 pub use migrations::SCHEMA_VERSION;
 
-/// How long a statement waits for another process's lock before giving up.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// How many times a whole write transaction is retried after a busy lock.
 const WRITE_ATTEMPTS: u32 = 5;
 
@@ -54,9 +53,10 @@ impl Store {
         Ok(store)
     }
 
-    fn configure(&self) -> Result<(), DeskError> {
+    fn configure(&mut self) -> Result<(), DeskError> {
         let path = &self.path;
-        self.conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| storage(path, &e))?;
+        // Waits like busy_timeout(5 s), but visibly and cancellably (see `waiting`).
+        self.conn.busy_handler(Some(waiting::busy_handler)).map_err(|e| storage(path, &e))?;
         // The first read of the file: a damaged or foreign file shows up here.
         let version: i64 = self
             .conn
@@ -121,6 +121,11 @@ impl Store {
         loop {
             attempt += 1;
             match self.try_write(&mut work) {
+                Err(WriteFailure::Busy) if waiting::stopped() => {
+                    return Err(DeskError::NotRecorded {
+                        cause: "stopped waiting for the database, which another program held".into(),
+                    });
+                }
                 Err(WriteFailure::Busy) if attempt < WRITE_ATTEMPTS => continue,
                 Err(WriteFailure::Busy) => {
                     return Err(DeskError::NotRecorded {
