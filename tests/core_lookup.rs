@@ -125,3 +125,45 @@ fn a_hash_from_another_argon2_validates_its_pin() {
     assert_eq!(f.desk.check_pin(&rita, &p16, &pin("0427")).expect("check"), PinCheck::Matched);
     assert_eq!(f.account_column::<Option<String>>("P-0016", "pin_key_id"), Some(key().id()));
 }
+
+/// The ids a fresh connection finds (no state from earlier keystrokes).
+fn fresh_ids(f: &Fixture, query: &str) -> Vec<String> {
+    let searcher = support_desk::desk::Searcher::open(&f.path).expect("searcher");
+    searcher.lookup(query, 50).expect("lookup").into_iter().map(|a| a.id.to_string()).collect()
+}
+
+#[test]
+fn typing_on_narrows_the_last_matches_and_finds_the_same_as_a_fresh_lookup() {
+    let f = imported();
+    // Typed letter by letter, with a change of mind (backspace) and a jump to another name.
+    for typed in ["o'brien", "o'bx", "o'b", "smith-jones", "prueba", "jos", "josé p", "555 0", "@example", "zzzq"] {
+        let chars: Vec<char> = typed.chars().collect();
+        for k in 1..=chars.len() {
+            let prefix: String = chars[..k].iter().collect();
+            assert_eq!(ids(&f, &prefix), fresh_ids(&f, &prefix), "{prefix:?}");
+        }
+    }
+}
+
+#[test]
+fn an_account_added_by_another_process_shows_on_the_next_keystroke() {
+    let f = imported();
+    assert!(ids(&f, "zyl").is_empty());
+    // Another process adds an account while the rep types (a direct insert: an import or the
+    // system of record's sync would do the same).
+    let (practice, practice_name): (i64, String) =
+        f.raw().query_row("SELECT id, name FROM practices ORDER BY id LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?))).expect("practice");
+    use support_desk::desk::text::{digits, fold};
+    // The search text as the desk builds it: folded fields joined by a unit separator.
+    let search = [fold("Dr. Zylberstein"), fold("P-9999"), fold("z@x.example"), fold("555 999"), digits("555 999"), fold(&practice_name)]
+        .join("\u{1f}");
+    f.raw()
+        .execute(
+            "INSERT INTO accounts (id, role, name, email, phone, phone_digits, practice_id, search_text) \
+             VALUES ('P-9999', 'provider', 'Dr. Zylberstein', 'z@x.example', '555 999', '555999', ?1, ?2)",
+            rusqlite::params![practice, search],
+        )
+        .expect("insert");
+    // "zylb" narrows "zyl", which found nothing before: the narrowing must not hide the new account.
+    assert_eq!(ids(&f, "zylb"), ["P-9999"]);
+}

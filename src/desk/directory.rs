@@ -166,8 +166,74 @@ impl Ranked {
     }
 }
 
+/// Substring matches of a needle: the account's search text and its summary.
+type Candidates = Vec<(String, AccountSummary)>;
+
+/// The last substring lookup whose matches were all read (fewer than [`SUBSTRING_CANDIDATES`]).
+/// A rep types a name letter by letter, and every match of "nguyen th" contains "nguyen t": when
+/// the shorter text's matches are all known, the longer text's are found among them without the
+/// trigram index, whose cost grows with the number of trigrams and how common they are. Valid only
+/// while the directory is as it was: any commit by another connection changes `data_version`,
+/// any write on this one changes `total_changes`.
+#[derive(Default)]
+pub(crate) struct Narrowing(std::sync::Mutex<Option<Complete>>);
+
+struct Complete {
+    needle: String,
+    version: (i64, u64),
+    matches: Candidates,
+}
+
+impl Narrowing {
+    /// The matches of `needle` found among the last complete lookup's, if it still holds.
+    fn narrow(&self, needle: &str, version: (i64, u64)) -> Option<Candidates> {
+        let mut last = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let known = last.as_mut().filter(|c| c.version == version && needle.contains(c.needle.as_str()))?;
+        known.matches.retain(|(search, _)| search.contains(needle));
+        known.needle = needle.to_string();
+        Some(known.matches.clone())
+    }
+
+    /// Keeps `matches` when they are all of `needle`'s.
+    fn remember(&self, needle: &str, version: (i64, u64), matches: &Candidates) {
+        let complete = matches.len() < SUBSTRING_CANDIDATES;
+        let mut last = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *last = complete.then(|| Complete { needle: needle.to_string(), version, matches: matches.clone() });
+    }
+}
+
+/// What identifies the directory's state as this connection sees it (see [`Narrowing`]).
+fn directory_version(conn: &rusqlite::Connection) -> rusqlite::Result<(i64, u64)> {
+    let data: i64 = conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+    Ok((data, conn.total_changes()))
+}
+
+/// The substring tier through the trigram index: the first [`SUBSTRING_CANDIDATES`] matches,
+/// unranked, or fewer found by narrowing the last complete lookup.
+fn substring_matches(conn: &rusqlite::Connection, needle: &str, narrowing: &Narrowing) -> rusqlite::Result<Candidates> {
+    let version = directory_version(conn)?;
+    if let Some(found) = narrowing.narrow(needle, version) {
+        return Ok(found);
+    }
+    let phrase = format!("\"{}\"", needle.replace('"', "\"\""));
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {SUMMARY_COLUMNS} FROM account_search s \
+         JOIN accounts a ON a.rowid = s.rowid JOIN practices p ON p.id = a.practice_id \
+         WHERE account_search MATCH ?1 LIMIT ?2"
+    ))?;
+    let found: Candidates =
+        stmt.query_map(params![phrase, SUBSTRING_CANDIDATES as i64], summary_from_row)?.collect::<rusqlite::Result<_>>()?;
+    narrowing.remember(needle, version, &found);
+    Ok(found)
+}
+
 /// The lookup itself, on any connection (the desk's, or a [`Searcher`]'s own).
-fn lookup_on(conn: &rusqlite::Connection, query: &str, limit: usize) -> rusqlite::Result<Vec<AccountSummary>> {
+fn lookup_on(
+    conn: &rusqlite::Connection,
+    narrowing: &Narrowing,
+    query: &str,
+    limit: usize,
+) -> rusqlite::Result<Vec<AccountSummary>> {
     let trimmed = query.trim();
 
     // Control characters never belong to a name and the full-text index refuses some (NUL).
@@ -222,15 +288,8 @@ fn lookup_on(conn: &rusqlite::Connection, query: &str, limit: usize) -> rusqlite
         }
         // Phone-like text is looked for among the digits of phone numbers, however written.
         let needle = if query_digits.is_empty() { folded.as_str() } else { query_digits.as_str() };
-        let candidates: Vec<(String, AccountSummary)> = if needle.chars().count() >= 3 {
-            let phrase = format!("\"{}\"", needle.replace('"', "\"\""));
-            let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {SUMMARY_COLUMNS} FROM account_search s \
-                 JOIN accounts a ON a.rowid = s.rowid JOIN practices p ON p.id = a.practice_id \
-                 WHERE account_search MATCH ?1 LIMIT ?2"
-            ))?;
-            stmt.query_map(params![phrase, SUBSTRING_CANDIDATES as i64], summary_from_row)?
-                .collect::<rusqlite::Result<_>>()?
+        let candidates: Candidates = if needle.chars().count() >= 3 {
+            substring_matches(conn, needle, narrowing)?
         } else {
             let mut stmt = conn.prepare_cached(&format!(
                 "SELECT {SUMMARY_COLUMNS} FROM accounts a JOIN practices p ON p.id = a.practice_id \
@@ -268,6 +327,7 @@ fn lookup_on(conn: &rusqlite::Connection, query: &str, limit: usize) -> rusqlite
 pub struct Searcher {
     conn: rusqlite::Connection,
     path: std::path::PathBuf,
+    narrowing: Narrowing,
 }
 
 impl Searcher {
@@ -278,7 +338,7 @@ impl Searcher {
             path: path.to_path_buf(),
             cause: super::error::describe_sqlite(&e),
         })?;
-        Ok(Searcher { conn, path: path.to_path_buf() })
+        Ok(Searcher { conn, path: path.to_path_buf(), narrowing: Narrowing::default() })
     }
 
     /// Stops the lookup running on this connection (from another thread); it then returns an
@@ -289,7 +349,7 @@ impl Searcher {
 
     /// The same lookup as [`Desk::lookup`].
     pub fn lookup(&self, query: &str, limit: usize) -> Result<Vec<AccountSummary>, DeskError> {
-        lookup_on(&self.conn, query, limit).map_err(|e| DeskError::Storage {
+        lookup_on(&self.conn, &self.narrowing, query, limit).map_err(|e| DeskError::Storage {
             path: self.path.clone(),
             cause: super::error::describe_sqlite(&e),
         })
@@ -316,7 +376,7 @@ impl Desk {
     /// then ordered by name); 1-2 character substrings look through the first
     /// [`SHORT_SCAN_ROWS`] accounts only. Only the first [`MAX_QUERY_CHARS`] characters count.
     pub fn lookup(&self, query: &str, limit: usize) -> Result<Vec<AccountSummary>, DeskError> {
-        lookup_on(self.store.conn(), query, limit).map_err(|e| self.store.read_error(e))
+        lookup_on(self.store.conn(), &self.lookups, query, limit).map_err(|e| self.store.read_error(e))
     }
 
     /// The account id as stored for what was typed: the exact id if it exists, else the one id

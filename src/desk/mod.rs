@@ -63,6 +63,8 @@ pub struct Desk {
     key_ids: Result<Vec<String>, String>,
     clock: Arc<dyn Clock>,
     new_pin: PinSource,
+    /// The last complete substring lookup, for narrowing as the rep types on.
+    lookups: directory::Narrowing,
 }
 
 impl Desk {
@@ -92,6 +94,7 @@ impl Desk {
             key_ids,
             clock: Arc::new(SystemClock),
             new_pin: Box::new(random_pin),
+            lookups: directory::Narrowing::default(),
         };
         desk.hasher = desk.choose_key(keys)?;
         Ok(desk)
