@@ -219,3 +219,20 @@ fn a_write_goes_through_once_the_other_program_lets_go() {
     tmux.send(&["C-c"]);
     assert_shell_sane(dir.path());
 }
+
+#[test]
+fn a_command_waiting_for_another_programs_lock_says_so_on_a_terminal() {
+    let Some(tmux) = Tmux::start(100, 24) else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = prepare_demo(dir.path());
+    let lock = hold_write_lock(&db);
+    tmux.type_text(&format!(
+        "printf '3356\\n' | SUPPORT_DESK_PASSPHRASE=rita-demo-pass {BIN} --db {} pin check S-2001 --rep rita; echo exit=$?",
+        db.display()
+    ));
+    tmux.send(&["Enter"]);
+    tmux.wait_for("waiting for the database, which another program holds");
+    lock.execute_batch("ROLLBACK").expect("let go");
+    let screen = tmux.wait_until("the command's exit status", |s| s.lines().any(|l| l.starts_with("exit=")));
+    assert!(screen.lines().any(|l| l.starts_with("matched")) && screen.contains("\nexit=0"), "{screen}");
+}

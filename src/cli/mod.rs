@@ -23,7 +23,7 @@ pub mod verdict;
 
 pub use exit::{CliError, Exit};
 
-use crate::desk::store::OpenMode;
+use crate::desk::store::{OpenMode, waiting};
 use crate::desk::{Desk, Session, SignIn};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::ffi::OsString;
@@ -116,6 +116,9 @@ where
 /// Runs the parsed command.
 pub fn dispatch(cli: Cli) -> Result<Exit, CliError> {
     let db = cli.db.as_path();
+    if cli.command.is_some() {
+        announce_waits();
+    }
     match cli.command {
         None => {
             let desk = open_desk(db)?;
@@ -140,6 +143,27 @@ pub fn dispatch(cli: Cli) -> Result<Exit, CliError> {
         Some(Command::Example(cmd)) => example::run(&cmd),
         Some(Command::Generate(args)) => generate::run(db, &args),
     }
+}
+
+/// A command that meets another program's lock waits for it (up to about 25 s); on a terminal it
+/// says so once, on stderr, instead of hanging silently. Redirected output gets nothing.
+fn announce_waits() {
+    use std::io::{IsTerminal, Write};
+    if !std::io::stderr().is_terminal() {
+        return;
+    }
+    std::thread::spawn(|| {
+        loop {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            if waiting::waiting().is_some_and(|d| d >= std::time::Duration::from_secs(1)) {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "support-desk: waiting for the database, which another program holds (Ctrl-C stops; nothing is decided)"
+                );
+                return;
+            }
+        }
+    });
 }
 
 /// Opens an existing database. The tracked example is refused: opening it with SQLite would
