@@ -177,20 +177,26 @@ fn hold_write_lock(db: &Path) -> rusqlite::Connection {
     conn
 }
 
+/// Starts the app, takes the write lock, and has rita sign in: the sign-in's audit write waits,
+/// and the screen says why nothing happens instead of freezing silently. Returns the lock.
+fn sign_in_against_a_held_lock(tmux: &Tmux, dir: &Path, db: &Path) -> rusqlite::Connection {
+    launch(tmux, dir, db);
+    let lock = hold_write_lock(db);
+    tmux.type_text("rita");
+    tmux.send(&["Tab"]);
+    tmux.type_text("rita-demo-pass");
+    tmux.send(&["Enter"]);
+    tmux.wait_for("Database held by another program, waiting");
+    lock
+}
+
 #[test]
 fn a_write_waiting_for_another_programs_lock_says_so_and_ctrl_c_still_quits() {
     let Some(tmux) = Tmux::start(80, 24) else { return };
     let dir = tempfile::tempdir().expect("tempdir");
     let db = prepare_demo(dir.path());
-    launch(&tmux, dir.path(), &db);
     let before = last_event(&db);
-    let lock = hold_write_lock(&db);
-    tmux.type_text("rita");
-    tmux.send(&["Tab"]);
-    tmux.type_text("rita-demo-pass");
-    tmux.send(&["Enter"]);
-    // The screen says why nothing happens, instead of freezing silently.
-    tmux.wait_for("Database held by another program, waiting");
+    let lock = sign_in_against_a_held_lock(&tmux, dir.path(), &db);
     tmux.send(&["C-c"]);
     assert_shell_sane(dir.path());
     drop(lock);
@@ -203,13 +209,7 @@ fn a_write_goes_through_once_the_other_program_lets_go() {
     let Some(tmux) = Tmux::start(80, 24) else { return };
     let dir = tempfile::tempdir().expect("tempdir");
     let db = prepare_demo(dir.path());
-    launch(&tmux, dir.path(), &db);
-    let lock = hold_write_lock(&db);
-    tmux.type_text("rita");
-    tmux.send(&["Tab"]);
-    tmux.type_text("rita-demo-pass");
-    tmux.send(&["Enter"]);
-    tmux.wait_for("Database held by another program, waiting");
+    let lock = sign_in_against_a_held_lock(&tmux, dir.path(), &db);
     lock.execute_batch("ROLLBACK").expect("let go");
     // Signed in, and the notice is gone with the next full frame.
     tmux.wait_until("the lookup screen, whole, without the notice", |s| {
