@@ -1,82 +1,14 @@
 //! Black-box tests of the `support-desk` command line: the real binary, a working copy of the
 //! example database in its own temporary directory per test.
 
+mod cli_support;
+
+use cli_support::{Demo, LEO, RITA, Run, run_in};
+use std::process::Command;
 use sha2::{Digest, Sha256};
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use tempfile::TempDir;
-
-const BIN: &str = env!("CARGO_BIN_EXE_support-desk");
-const RITA: &str = "rita-demo-pass";
-const LEO: &str = "leo-demo-pass";
-
-/// What one run of the binary did.
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn all(&self) -> String {
-        format!("{}\n{}", self.stdout, self.stderr)
-    }
-}
-
-/// Runs the binary in `dir` with a clean environment (no inherited SUPPORT_DESK_* settings).
-fn run_in(dir: &Path, args: &[&str], passphrase: Option<&str>, stdin: Option<&str>) -> Run {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args)
-        .current_dir(dir)
-        .env_remove("SUPPORT_DESK_DB")
-        .env_remove("SUPPORT_DESK_KEY")
-        .env_remove("SUPPORT_DESK_KEY_FILE")
-        .env_remove("SUPPORT_DESK_PASSPHRASE")
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if let Some(p) = passphrase {
-        cmd.env("SUPPORT_DESK_PASSPHRASE", p);
-    }
-    let mut child = cmd.spawn().expect("the binary starts");
-    if let Some(text) = stdin {
-        let mut pipe = child.stdin.take().expect("stdin is piped");
-        // A process that refuses its arguments exits without reading stdin.
-        let _ = pipe.write_all(text.as_bytes());
-    }
-    let out = child.wait_with_output().expect("the binary finishes");
-    Run {
-        code: out.status.code().expect("exited, not killed by a signal"),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-/// A working copy of the example database, made by `demo --no-open`, in its own directory.
-struct Demo {
-    dir: TempDir,
-    db: PathBuf,
-}
 
 impl Demo {
-    fn new() -> Demo {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = dir.path().join("desk.sqlite");
-        let demo = Demo { dir, db };
-        let r = demo.run(&["demo", "--no-open"], None, None);
-        assert_eq!(r.code, 0, "demo failed: {r:?}");
-        demo
-    }
-
-    fn run(&self, args: &[&str], passphrase: Option<&str>, stdin: Option<&str>) -> Run {
-        let db = self.db.to_str().expect("utf-8 temp path");
-        let mut all = vec!["--db", db];
-        all.extend_from_slice(args);
-        run_in(self.dir.path(), &all, passphrase, stdin)
-    }
-
     /// `pin check ACCOUNT --rep REP` with `line` on stdin.
     fn pin_check(&self, account: &str, rep: &str, pass: &str, line: &str) -> Run {
         self.run(&["pin", "check", account, "--rep", rep], Some(pass), Some(line))

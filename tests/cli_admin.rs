@@ -1,83 +1,29 @@
 //! Black-box tests of the administration commands: import, policy set, pin unlock, rep
 //! passphrase, key check / rotate / prune, backup, completions, man and --version.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::io::Write;
-use tempfile::TempDir;
+mod cli_support;
 
-const BIN: &str = env!("CARGO_BIN_EXE_support-desk");
-const RITA: &str = "rita-demo-pass";
-const LEO: &str = "leo-demo-pass";
+use cli_support::{BIN, Demo as Desk, LEO, RITA, Run};
+use std::process::Command;
+use std::path::{Path, PathBuf};
+
 const EXPORT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/directory-spreadsheet-export.csv");
 
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-struct Desk {
-    dir: TempDir,
-    db: PathBuf,
-}
-
 impl Desk {
-    /// A working copy of the example database (reps rita and leo).
-    fn demo() -> Desk {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = dir.path().join("desk.sqlite");
-        let d = Desk { dir, db };
-        let r = d.run(&["demo", "--no-open"], &[], None);
-        assert_eq!(r.code, 0, "{r:?}");
-        d
-    }
-
     /// A new empty database with the lead leo.
     fn init() -> Desk {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = dir.path().join("desk.sqlite");
-        let d = Desk { dir, db };
-        let r = d.run(&["init", "--lead", "leo", "--name", "Leo Brandt"], &[("SUPPORT_DESK_PASSPHRASE", LEO)], None);
+        let d = Desk::empty();
+        let r = d.run_env(&["init", "--lead", "leo", "--name", "Leo Brandt"], &[("SUPPORT_DESK_PASSPHRASE", LEO)], None);
         assert_eq!(r.code, 0, "{r:?}");
         d
-    }
-
-    fn run(&self, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Run {
-        let mut cmd = Command::new(BIN);
-        cmd.arg("--db")
-            .arg(&self.db)
-            .args(args)
-            .current_dir(self.dir.path())
-            .env_remove("SUPPORT_DESK_DB")
-            .env_remove("SUPPORT_DESK_KEY")
-            .env_remove("SUPPORT_DESK_KEY_FILE")
-            .env_remove("SUPPORT_DESK_PASSPHRASE")
-            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().expect("start");
-        if let Some(text) = stdin {
-            let _ = child.stdin.take().expect("piped").write_all(text.as_bytes());
-        }
-        let out = child.wait_with_output().expect("finish");
-        Run {
-            code: out.status.code().expect("exit code"),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
     }
 
     fn as_rep(&self, args: &[&str], pass: &str, stdin: Option<&str>) -> Run {
-        self.run(args, &[("SUPPORT_DESK_PASSPHRASE", pass)], stdin)
+        self.run_env(args, &[("SUPPORT_DESK_PASSPHRASE", pass)], stdin)
     }
 
     fn json(&self, args: &[&str]) -> serde_json::Value {
-        let r = self.run(args, &[], None);
+        let r = self.run_env(args, &[], None);
         assert_eq!(r.code, 0, "{r:?}");
         serde_json::from_str(&r.stdout).expect("JSON")
     }
@@ -96,14 +42,14 @@ fn s(p: &Path) -> &str {
 #[test]
 fn import_reports_counts_without_progress_when_redirected() {
     let d = Desk::init();
-    let r = d.run(&["import", EXPORT], &[], None);
+    let r = d.run_env(&["import", EXPORT], &[], None);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stdout.contains("added 16, updated 0, unchanged 0, removed from source 0"), "{}", r.stdout);
     assert!(!r.stderr.contains("rows/s") && !r.stderr.contains('\r'), "no progress when stderr is not a terminal: {:?}", r.stderr);
     // Lists and JSON show the right-to-left override escaped, never raw.
-    let r = d.run(&["lookup", "Evil"], &[], None);
+    let r = d.run_env(&["lookup", "Evil"], &[], None);
     assert!(r.stdout.contains("Evil\\u{202E}NAME 4321") && !r.stdout.contains('\u{202E}'), "{}", r.stdout);
-    let r = d.run(&["lookup", "Evil", "--json"], &[], None);
+    let r = d.run_env(&["lookup", "Evil", "--json"], &[], None);
     assert!(r.stdout.contains("\\u202e") && !r.stdout.contains('\u{202E}'), "{}", r.stdout);
     let again = d.json(&["import", EXPORT, "--json"]);
     assert_eq!((again["unchanged"].as_u64(), again["added"].as_u64()), (Some(16), Some(0)));
@@ -121,7 +67,7 @@ fn a_bad_file_is_refused_with_every_problem_and_exit_2() {
          P-2,provider,Dr. Two,c@x.example,3,Clinic,,\n",
     );
     let before = d.json(&["audit", "list", "--json", "--limit", "1000"]).as_array().map(Vec::len);
-    let r = d.run(&["import", s(&bad)], &[], None);
+    let r = d.run_env(&["import", s(&bad)], &[], None);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stdout.contains("line 2, column 8 (pin_hash) [P-1]: holds digits"), "{}", r.stdout);
     assert!(r.stdout.contains("line 3, column 7 (primary_provider) [S-1]"), "{}", r.stdout);
@@ -129,17 +75,17 @@ fn a_bad_file_is_refused_with_every_problem_and_exit_2() {
     assert!(!r.stdout.contains("0427") && !r.stderr.contains("0427"), "the plaintext PIN is never repeated");
     let after = d.json(&["audit", "list", "--json", "--limit", "1000"]).as_array().map(Vec::len);
     assert_eq!(before, after, "nothing recorded");
-    let dry = d.run(&["import", s(&bad), "--dry-run", "--skip-bad"], &[], None);
+    let dry = d.run_env(&["import", s(&bad), "--dry-run", "--skip-bad"], &[], None);
     assert_eq!(dry.code, 0, "{dry:?}");
     assert!(dry.stdout.contains("Dry run") && dry.stdout.contains("added 1"), "{}", dry.stdout);
-    let r = d.run(&["import", s(&bad), "--skip-bad"], &[], None);
+    let r = d.run_env(&["import", s(&bad), "--skip-bad"], &[], None);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stdout.contains("added 1") && r.stdout.contains("skipped 2"), "{}", r.stdout);
 }
 
 #[test]
 fn policy_set_is_for_leads_within_bounds() {
-    let d = Desk::demo();
+    let d = Desk::new();
     let r = d.as_rep(&["policy", "set", "pin_lockout_threshold", "3", "--rep", "rita"], RITA, None);
     assert_eq!(r.code, 4, "a rep is refused: {r:?}");
     let r = d.as_rep(&["policy", "set", "pin_lockout_threshold", "11", "--rep", "leo"], LEO, None);
@@ -160,7 +106,7 @@ fn policy_set_is_for_leads_within_bounds() {
 
 #[test]
 fn pin_unlock_by_a_lead_only() {
-    let d = Desk::demo();
+    let d = Desk::new();
     for _ in 0..5 {
         d.as_rep(&["pin", "check", "S-2001", "--rep", "rita"], RITA, Some("9999\n"));
     }
@@ -182,13 +128,13 @@ fn pin_unlock_by_a_lead_only() {
 
 #[test]
 fn rep_passphrase_resets_from_the_environment_never_argv() {
-    let d = Desk::demo();
-    let r = d.run(&["rep", "passphrase", "rita", "a-brand-new-passphrase"], &[], None);
+    let d = Desk::new();
+    let r = d.run_env(&["rep", "passphrase", "rita", "a-brand-new-passphrase"], &[], None);
     assert_eq!(r.code, 2, "a passphrase on the command line is refused: {r:?}");
     assert!(!r.stderr.contains("a-brand-new-passphrase"), "{}", r.stderr);
-    let r = d.run(&["rep", "passphrase", "nobody"], &[("SUPPORT_DESK_PASSPHRASE", "a-brand-new-passphrase")], None);
+    let r = d.run_env(&["rep", "passphrase", "nobody"], &[("SUPPORT_DESK_PASSPHRASE", "a-brand-new-passphrase")], None);
     assert_eq!(r.code, 5, "{r:?}");
-    let r = d.run(&["rep", "passphrase", "rita"], &[("SUPPORT_DESK_PASSPHRASE", "a-brand-new-passphrase")], None);
+    let r = d.run_env(&["rep", "passphrase", "rita"], &[("SUPPORT_DESK_PASSPHRASE", "a-brand-new-passphrase")], None);
     assert_eq!(r.code, 0, "{r:?}");
     let r = d.as_rep(&["pin", "check", "S-2001", "--rep", "rita"], RITA, Some("3356\n"));
     assert_eq!(r.code, 4, "the old passphrase is gone: {r:?}");
@@ -198,13 +144,13 @@ fn rep_passphrase_resets_from_the_environment_never_argv() {
 
 #[test]
 fn key_check_rotate_and_a_key_that_does_not_belong() {
-    let d = Desk::demo();
+    let d = Desk::new();
     // A keyed hash, so the database records its key.
     assert_eq!(d.as_rep(&["pin", "check", "S-2001", "--rep", "rita"], RITA, Some("3356\n")).code, 0);
-    let r = d.run(&["key", "check"], &[], None);
+    let r = d.run_env(&["key", "check"], &[], None);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stdout.contains("ok: the database and the key file belong together"), "{}", r.stdout);
-    let r = d.run(&["key", "rotate"], &[], None);
+    let r = d.run_env(&["key", "rotate"], &[], None);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stdout.contains("old keys kept: ") && !r.stdout.contains("kept: none"), "{}", r.stdout);
     let status = d.json(&["key", "check", "--json"]);
@@ -214,23 +160,23 @@ fn key_check_rotate_and_a_key_that_does_not_belong() {
     // can go.
     let next = "3357\n";
     assert_eq!(d.as_rep(&["pin", "check", "S-2001", "--rep", "rita"], RITA, Some(next)).code, 1, "a wrong PIN is still wrong");
-    let r = d.run(&["key", "prune"], &[], None);
+    let r = d.run_env(&["key", "prune"], &[], None);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stdout.contains("no old key to drop"), "S-2001 still uses the old key: {}", r.stdout);
     // A key that does not belong: exit 6, named.
     let foreign = "11".repeat(32);
-    let r = d.run(&["key", "check"], &[("SUPPORT_DESK_KEY", foreign.as_str())], None);
+    let r = d.run_env(&["key", "check"], &[("SUPPORT_DESK_KEY", foreign.as_str())], None);
     assert_eq!(r.code, 6, "{r:?}");
     assert!(r.stdout.contains("does not belong"), "{}", r.stdout);
-    let r = d.run(&["key", "rotate"], &[("SUPPORT_DESK_KEY", foreign.as_str())], None);
+    let r = d.run_env(&["key", "rotate"], &[("SUPPORT_DESK_KEY", foreign.as_str())], None);
     assert_eq!(r.code, 2, "{r:?}");
 }
 
 #[test]
 fn backup_writes_a_private_copy_that_checks_clean() {
-    let d = Desk::demo();
+    let d = Desk::new();
     let copy = d.dir.path().join("copy.sqlite");
-    let r = d.run(&["backup", s(&copy)], &[], None);
+    let r = d.run_env(&["backup", s(&copy)], &[], None);
     assert_eq!(r.code, 0, "{r:?}");
     #[cfg(unix)]
     {
@@ -239,20 +185,20 @@ fn backup_writes_a_private_copy_that_checks_clean() {
     }
     let check = Command::new(BIN).args(["--db", s(&copy), "check"]).output().expect("check");
     assert_eq!(check.status.code(), Some(0), "{}", String::from_utf8_lossy(&check.stdout));
-    let r = d.run(&["backup", s(&copy)], &[], None);
+    let r = d.run_env(&["backup", s(&copy)], &[], None);
     assert_eq!(r.code, 2, "never over an existing file: {r:?}");
 }
 
 #[test]
 fn completions_man_page_and_version_come_from_the_clap_definitions() {
-    let d = Desk::demo();
-    let r = d.run(&["completions", "bash"], &[], None);
+    let d = Desk::new();
+    let r = d.run_env(&["completions", "bash"], &[], None);
     assert_eq!(r.code, 0);
     assert!(r.stdout.contains("support-desk") && r.stdout.contains("import"), "{}", &r.stdout[..200.min(r.stdout.len())]);
-    let r = d.run(&["man"], &[], None);
+    let r = d.run_env(&["man"], &[], None);
     assert_eq!(r.code, 0);
     assert!(r.stdout.contains(".TH") && r.stdout.contains("import"), "{}", &r.stdout[..200.min(r.stdout.len())]);
-    let r = d.run(&["--version"], &[], None);
+    let r = d.run_env(&["--version"], &[], None);
     assert_eq!(r.code, 0);
     let want = format!("support-desk {} (database schema {})", env!("CARGO_PKG_VERSION"), support_desk::desk::store::SCHEMA_VERSION);
     assert_eq!(r.stdout.trim(), want);

@@ -1,66 +1,11 @@
 //! Cases through the real binary: whole lifecycles driven by `case ...` and `pin check --case`,
 //! each checked against the audit events of the case, in order, and the chain verified.
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use tempfile::TempDir;
+mod cli_support;
 
-const BIN: &str = env!("CARGO_BIN_EXE_support-desk");
-const RITA: &str = "rita-demo-pass";
-
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// A working copy of the example database in its own directory.
-struct Demo {
-    dir: TempDir,
-    db: PathBuf,
-}
+use cli_support::{Demo, RITA, Run};
 
 impl Demo {
-    fn new() -> Demo {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = dir.path().join("desk.sqlite");
-        let demo = Demo { dir, db };
-        let r = demo.run(&["demo", "--no-open"], None, None);
-        assert_eq!(r.code, 0, "demo failed: {r:?}");
-        demo
-    }
-
-    fn run(&self, args: &[&str], passphrase: Option<&str>, stdin: Option<&str>) -> Run {
-        let db = self.db.to_str().expect("utf-8 temp path");
-        let mut cmd = Command::new(BIN);
-        cmd.args(["--db", db])
-            .args(args)
-            .current_dir(self.dir.path())
-            .env_remove("SUPPORT_DESK_DB")
-            .env_remove("SUPPORT_DESK_KEY")
-            .env_remove("SUPPORT_DESK_KEY_FILE")
-            .env_remove("SUPPORT_DESK_PASSPHRASE")
-            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        if let Some(p) = passphrase {
-            cmd.env("SUPPORT_DESK_PASSPHRASE", p);
-        }
-        let mut child = cmd.spawn().expect("the binary starts");
-        if let Some(text) = stdin {
-            let mut pipe = child.stdin.take().expect("stdin is piped");
-            let _ = pipe.write_all(text.as_bytes());
-        }
-        let out = child.wait_with_output().expect("the binary finishes");
-        Run {
-            code: out.status.code().expect("exited"),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-
     /// A command as rita; fails the test unless it exits with `code`.
     fn rita(&self, args: &[&str], code: i32) -> Run {
         self.rita_in(args, None, code)
