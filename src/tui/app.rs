@@ -273,6 +273,7 @@ impl App {
             ScreenId::CaseNote | ScreenId::CaseReply => self.case_form.as_mut().and_then(|c| c.handle_key(key)),
             ScreenId::CaseClose => self.case_close.as_mut().and_then(|c| c.handle_key(key)),
             ScreenId::AuditReview => self.review.as_mut().and_then(|r| r.handle_key(key)),
+            ScreenId::AuditEvent => self.review.as_mut().and_then(|r| r.handle_detail_key(key)),
         };
         if let Some(action) = action {
             self.apply(action);
@@ -321,7 +322,12 @@ impl App {
                 None
             }
             ScreenId::AuditReview => self.review.as_mut().and_then(|r| r.paste(text)),
-            ScreenId::Card | ScreenId::Verdict | ScreenId::NewCase | ScreenId::Case | ScreenId::CaseClose => None,
+            ScreenId::Card
+            | ScreenId::Verdict
+            | ScreenId::NewCase
+            | ScreenId::Case
+            | ScreenId::CaseClose
+            | ScreenId::AuditEvent => None,
         };
         if let Some(action) = action {
             self.apply(action);
@@ -525,16 +531,16 @@ impl App {
                         self.queue = None;
                         ScreenId::Lookup
                     }
-                    ScreenId::Case => {
-                        if self.case_back == ScreenId::Cases {
+                    ScreenId::Case => match self.case_back {
+                        ScreenId::Cases => {
                             self.load_queue();
                             ScreenId::Cases
-                        } else if self.card.is_some() {
-                            ScreenId::Card
-                        } else {
-                            ScreenId::Lookup
                         }
-                    }
+                        // The review as the lead left it: same view, filters, selection and event.
+                        ScreenId::AuditEvent if self.review.is_some() => ScreenId::AuditEvent,
+                        _ if self.card.is_some() => ScreenId::Card,
+                        _ => ScreenId::Lookup,
+                    },
                     ScreenId::CaseNote | ScreenId::CaseReply | ScreenId::CaseClose => {
                         self.case_form = None;
                         self.case_close = None;
@@ -543,6 +549,12 @@ impl App {
                     ScreenId::AuditReview => {
                         self.review = None;
                         ScreenId::Lookup
+                    }
+                    ScreenId::AuditEvent => {
+                        if let Some(r) = self.review.as_mut() {
+                            r.detail = None;
+                        }
+                        ScreenId::AuditReview
                     }
                     other => other,
                 };
@@ -556,11 +568,19 @@ impl App {
                     Ok(detail) => {
                         if let Some(r) = self.review.as_mut() {
                             r.detail = Some(detail);
+                            self.view = ScreenId::AuditEvent;
                         }
                     }
                     Err(e) => self.error(e),
                 }
             }
+            Action::OpenEventCase => match self.review.as_ref().and_then(AuditReview::detail_case) {
+                Some(id) => {
+                    self.case_back = ScreenId::AuditEvent;
+                    self.show_case(CaseId(id));
+                }
+                None => self.info("This event belongs to no case."),
+            },
             Action::SetReviewRange(text) => self.set_review_range(&text),
             Action::RecordReview(note) => self.record_review(&note),
             Action::VerifyChain => {
@@ -592,7 +612,8 @@ impl App {
             }
             Action::OpenCase(request) => self.open_case(request),
             Action::ViewCase(id) => {
-                self.case_back = ScreenId::Cases;
+                // Esc on the case comes back to where it was opened from.
+                self.case_back = self.view;
                 self.show_case(id);
             }
             Action::StartCasePin { approver } => self.start_case_pin(approver),
@@ -1196,7 +1217,7 @@ impl App {
                     c.render(f, body, self.theme);
                 }
             }
-            ScreenId::AuditReview => {
+            ScreenId::AuditReview | ScreenId::AuditEvent => {
                 if let Some(r) = &self.review {
                     r.render(f, body, self.theme);
                 }

@@ -199,12 +199,6 @@ impl AuditReview {
             return self.handle_prompt(key);
         }
         let cmd = command(ScreenId::AuditReview, key)?;
-        if self.detail.is_some() {
-            if matches!(cmd, Cmd::Back | Cmd::Submit) {
-                self.detail = None;
-            }
-            return None;
-        }
         let last = self.rows().saturating_sub(1);
         let mut moved = false;
         match cmd {
@@ -268,6 +262,20 @@ impl AuditReview {
             return self.events.last().map(|e| Action::MoreReview(e.seq));
         }
         None
+    }
+
+    /// Keys while one event is shown in full (`ScreenId::AuditEvent`).
+    pub fn handle_detail_key(&mut self, key: Key) -> Option<Action> {
+        Some(match command(ScreenId::AuditEvent, key)? {
+            Cmd::OpenEventCase => Action::OpenEventCase,
+            Cmd::Back => Action::Back,
+            _ => return None,
+        })
+    }
+
+    /// The case of the event shown in full, if it belongs to one.
+    pub fn detail_case(&self) -> Option<i64> {
+        self.detail.as_ref().and_then(|d| d.event.case_id)
     }
 
     fn local(&self, at: &str) -> String {
@@ -500,7 +508,7 @@ impl AuditReview {
             ("Event", e.kind.replace('_', " ")),
             ("Account", named(&d.account)),
             ("Other account", named(&d.other)),
-            ("Case", e.case_id.map(|c| format!("#{c} (the case timeline comes with cases)")).unwrap_or_else(|| "-".into())),
+            ("Case", e.case_id.map(|c| format!("#{c} (o opens its timeline)")).unwrap_or_else(|| "- (this event belongs to no case)".into())),
             ("Outcome", e.outcome.clone()),
             ("Reason", e.reason.clone().unwrap_or_else(|| "-".into())),
             ("Policy version", e.policy_version.map(|v| v.to_string()).unwrap_or_else(|| "-".into())),
