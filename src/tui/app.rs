@@ -8,7 +8,7 @@ use crate::desk::{
 use crate::tui::action::Action;
 use crate::tui::keymap::{Cmd, GLOBAL, Key, ScreenId, bindings, keys_label};
 use crate::tui::screens::audit_review::AuditReview;
-use crate::tui::screens::caller_card::Card;
+use crate::tui::screens::caller_card::{Card, RECENT_CASES};
 use crate::tui::screens::clear_lock::ClearLock;
 use crate::tui::screens::case_close::CaseClose;
 use crate::tui::screens::case_form::CaseForm;
@@ -473,7 +473,8 @@ impl App {
                 let Some(session) = self.session.clone() else { return };
                 match self.desk.open_card(&session, &id) {
                     Ok(card) => {
-                        self.card = Some(Card::new(card));
+                        let recent = self.recent_cases(&card.account.id);
+                        self.card = Some(Card::new(card, recent.unwrap_or_default(), self.desk.now()));
                         self.view = ScreenId::Card;
                     }
                     Err(e) => self.error(e),
@@ -538,7 +539,10 @@ impl App {
                         }
                         // The review as the lead left it: same view, filters, selection and event.
                         ScreenId::AuditEvent if self.review.is_some() => ScreenId::AuditEvent,
-                        _ if self.card.is_some() => ScreenId::Card,
+                        _ if self.card.is_some() => {
+                            self.refresh_recent_cases();
+                            ScreenId::Card
+                        }
                         _ => ScreenId::Lookup,
                     },
                     ScreenId::CaseNote | ScreenId::CaseReply | ScreenId::CaseClose => {
@@ -657,6 +661,29 @@ impl App {
                     }
                     Err(e) => self.error(e),
                 }
+            }
+        }
+    }
+
+    /// The account's most recent cases for its card; an error is shown and the list left empty.
+    fn recent_cases(&mut self, account: &AccountId) -> Option<Vec<crate::desk::CaseSummary>> {
+        let filter = CaseFilter { account: Some(account.clone()), limit: RECENT_CASES, ..CaseFilter::default() };
+        match self.desk.list_cases(&filter) {
+            Ok(cases) => Some(cases),
+            Err(e) => {
+                self.error(e);
+                None
+            }
+        }
+    }
+
+    /// Back on the card after a case: its recent cases as they are now.
+    fn refresh_recent_cases(&mut self) {
+        let Some((id, _)) = self.caller() else { return };
+        if let Some(recent) = self.recent_cases(&id) {
+            let now = self.desk.now();
+            if let Some(card) = self.card.as_mut() {
+                card.set_recent(recent, now);
             }
         }
     }

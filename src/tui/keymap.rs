@@ -234,6 +234,9 @@ const CARD: &[Binding] = &[
     b(&[Key::Char('o')], Cmd::OnBehalf, "on behalf of", "Verdict for help with someone else's account (pick the target)", true),
     b(&[Key::Char('u')], Cmd::Unlock, "unlock", "Unlock the caller's own account (no PIN; note how they were identified)", true),
     b(&[Key::Char('c')], Cmd::StartCase, "open case", "Open a case for this caller (the PIN is then checked inside the case)", true),
+    // Not in the footer (the card's list says how to use them); in help.
+    b(&[Key::Up, Key::Down], Cmd::Down, "choose case", "Choose one of the account's recent cases (↑ up, ↓ down)", false),
+    b(&[Key::Enter], Cmd::Submit, "recent case", "Open the chosen recent case: its header and timeline (Esc comes back to the card)", false),
     b(&[Key::Char('l')], Cmd::ClearLock, "clear PIN lock", "Leads: clear a locked Support PIN, with a reason (audited)", false),
     // Not in the footer (it would wrap at 100 columns); in help, and in the verdict's footer.
     b(&[Key::Char('n')], Cmd::NewCall, "new call", "End this call and find the next caller", false),
