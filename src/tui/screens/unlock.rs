@@ -56,9 +56,10 @@ impl Unlock {
             Line::raw(""),
         ];
         if let Some(msg) = &self.message {
-            lines.push(Line::styled(fit(&format!(" {msg}"), w), theme.error()));
+            // Wrapped, never cut: the rep reads why the text was refused.
+            lines.push(Line::styled(format!(" {msg}"), theme.error()));
         }
-        f.render_widget(Paragraph::new(lines), inner);
+        f.render_widget(Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }), inner);
         let x = inner.x + 3 + width(&shown) as u16;
         if x < inner.right() && inner.height > 4 {
             f.set_cursor_position(Position { x, y: inner.y + 4 });
