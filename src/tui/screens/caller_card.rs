@@ -4,12 +4,14 @@
 use crate::desk::{CallerCard, CaseId, CaseSummary, PinCheck, Role};
 use crate::tui::action::Action;
 use crate::tui::keymap::{Cmd, Key, ScreenId, command};
+use crate::tui::screens::View;
 use crate::tui::screens::case_queue::age;
 use crate::tui::theme::Theme;
+use crate::tui::widgets::table::{first_shown, fixed, mark};
 use crate::tui::widgets::text::fit;
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 
@@ -44,7 +46,61 @@ impl Card {
         self.loaded_at = now;
     }
 
-    pub fn handle_key(&mut self, key: Key) -> Option<Action> {
+    fn render_recent(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
+        let w = area.width as usize;
+        if self.recent.is_empty() {
+            f.render_widget(Paragraph::new(Line::styled(fit(" Recent cases: none for this account.", w), theme.dim())), area);
+            return;
+        }
+        let rows_fit = area.height.saturating_sub(1) as usize;
+        let heading = if self.recent.len() > rows_fit {
+            format!(" Recent cases ({rows_fit} of {} shown; ↑/↓ choose, Enter opens)", self.recent.len())
+        } else {
+            " Recent cases (↑/↓ choose, Enter opens)".to_string()
+        };
+        f.render_widget(Paragraph::new(Line::styled(fit(&heading, w), theme.title())), Rect { height: 1, ..area });
+        let me = &self.card.account.id;
+        let (id_w, status_w, age_w) = (7, 18, 4);
+        let request_w = w.saturating_sub(id_w + status_w + age_w + 3);
+        let skip = first_shown(self.selected, rows_fit);
+        let rows: Vec<Row> = self
+            .recent
+            .iter()
+            .enumerate()
+            .skip(skip)
+            .take(rows_fit)
+            .map(|(i, c)| {
+                let status = match c.outcome {
+                    Some(o) => format!("closed: {}", o.as_str()),
+                    None => c.status.label().to_string(),
+                };
+                // On the card of the account a request was about, say who asked.
+                let request = if &c.caller.id == me {
+                    c.request_label()
+                } else {
+                    format!("for this account, asked by {} ({})", c.caller.name, c.caller.id)
+                };
+                let row = Row::new([
+                    Cell::from(format!(" #{}", c.id)),
+                    Cell::from(fit(&status, status_w)),
+                    Cell::from(fit(&request, request_w)),
+                    Cell::from(age(c.closed_at.as_deref().unwrap_or(&c.opened_at), self.loaded_at)),
+                ]);
+                mark(row, i == self.selected, theme)
+            })
+            .collect();
+        let widths = fixed([id_w, status_w, request_w, age_w]);
+        let table = Rect { y: area.y + 1, height: area.height - 1, ..area };
+        f.render_widget(Table::new(rows, widths).column_spacing(1), table);
+    }
+}
+
+impl View for Card {
+    fn id(&self) -> ScreenId {
+        ScreenId::Card
+    }
+
+    fn handle_key(&mut self, key: Key) -> Option<Action> {
         Some(match command(ScreenId::Card, key)? {
             Cmd::CheckPin => Action::StartPinEntry,
             Cmd::OwnAccount => Action::Decide(crate::desk::Request::OwnAccount),
@@ -70,7 +126,7 @@ impl Card {
         })
     }
 
-    pub fn render(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
+    fn render(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
         let a = &self.card.account;
         // The value column: the width inside the borders less the label column.
         let w = area.width.saturating_sub(2 + 19) as usize;
@@ -158,53 +214,5 @@ impl Card {
             let rest = Rect { y: inner.y + used + 1, height: inner.height - used - 1, ..inner };
             self.render_recent(f, rest, theme);
         }
-    }
-
-    fn render_recent(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
-        let w = area.width as usize;
-        if self.recent.is_empty() {
-            f.render_widget(Paragraph::new(Line::styled(fit(" Recent cases: none for this account.", w), theme.dim())), area);
-            return;
-        }
-        let rows_fit = area.height.saturating_sub(1) as usize;
-        let heading = if self.recent.len() > rows_fit {
-            format!(" Recent cases ({rows_fit} of {} shown; ↑/↓ choose, Enter opens)", self.recent.len())
-        } else {
-            " Recent cases (↑/↓ choose, Enter opens)".to_string()
-        };
-        f.render_widget(Paragraph::new(Line::styled(fit(&heading, w), theme.title())), Rect { height: 1, ..area });
-        let me = &self.card.account.id;
-        let (id_w, status_w, age_w) = (7, 18, 4);
-        let request_w = w.saturating_sub(id_w + status_w + age_w + 3);
-        let skip = (self.selected + 1).saturating_sub(rows_fit.max(1));
-        let rows: Vec<Row> = self
-            .recent
-            .iter()
-            .enumerate()
-            .skip(skip)
-            .take(rows_fit)
-            .map(|(i, c)| {
-                let status = match c.outcome {
-                    Some(o) => format!("closed: {}", o.as_str()),
-                    None => c.status.label().to_string(),
-                };
-                // On the card of the account a request was about, say who asked.
-                let request = if &c.caller.id == me {
-                    c.request_label()
-                } else {
-                    format!("for this account, asked by {} ({})", c.caller.name, c.caller.id)
-                };
-                let row = Row::new([
-                    Cell::from(format!(" #{}", c.id)),
-                    Cell::from(fit(&status, status_w)),
-                    Cell::from(fit(&request, request_w)),
-                    Cell::from(age(c.closed_at.as_deref().unwrap_or(&c.opened_at), self.loaded_at)),
-                ]);
-                if i == self.selected { row.style(theme.selected()) } else { row }
-            })
-            .collect();
-        let widths = [id_w, status_w, request_w, age_w].map(|w| Constraint::Length(w as u16));
-        let table = Rect { y: area.y + 1, height: area.height - 1, ..area };
-        f.render_widget(Table::new(rows, widths).column_spacing(1), table);
     }
 }
