@@ -424,3 +424,33 @@ fn the_schema_refuses_unknown_statuses_and_changes_to_closed_cases() {
     f.desk.close_case(&rita, case, CaseOutcome::Duplicate).expect("close");
     assert!(raw.execute("UPDATE cases SET status = 'open' WHERE id = ?1", [case.0]).is_err(), "closed stays closed");
 }
+
+#[test]
+fn an_accounts_recent_cases_are_those_it_asked_and_those_about_it_newest_first() {
+    let mut f = Fixture::new();
+    let rita = f.rita();
+    let own = open(&mut f, &rita, "S-2001", None);
+    f.clock.advance(Duration::minutes(5));
+    let for_okafor = open(&mut f, &rita, "S-2001", Some("P-1001"));
+    f.clock.advance(Duration::minutes(5));
+    let about_carla = open(&mut f, &rita, "S-2002", Some("S-2001"));
+    f.clock.advance(Duration::minutes(5));
+    let unrelated = open(&mut f, &rita, "P-1003", None);
+    let recent = |f: &Fixture, account: &str, limit: usize| -> Vec<CaseId> {
+        let filter = CaseFilter { account: Some(id(account)), limit, ..CaseFilter::default() };
+        f.desk.list_cases(&filter).expect("list").into_iter().map(|c| c.id).collect()
+    };
+    let start = f.head_seq();
+    assert_eq!(recent(&f, "S-2001", 10), [about_carla, for_okafor, own], "as caller and as target, newest first");
+    assert_eq!(recent(&f, "S-2001", 2), [about_carla, for_okafor], "at most the limit");
+    assert_eq!(recent(&f, "P-1001", 10), [for_okafor]);
+    assert_eq!(recent(&f, "P-1003", 10), [unrelated]);
+    assert!(recent(&f, "S-2004", 10).is_empty());
+    // A case closed later is more recent than one opened after it.
+    f.clock.advance(Duration::minutes(5));
+    f.desk.close_case(&rita, own, CaseOutcome::Abandoned).expect("close");
+    let start_after_close = f.head_seq();
+    assert_eq!(recent(&f, "S-2001", 10), [own, about_carla, for_okafor]);
+    assert_eq!(f.head_seq(), start_after_close, "listing records nothing");
+    assert_eq!(start_after_close, start + 1, "only the close was recorded");
+}

@@ -221,3 +221,87 @@ fn case_screens_fit_80_by_24() {
     assert!(s.contains("Case #1") && s.contains("Timeline"), "{s}");
     assert!(s.lines().last().is_some_and(|l| l.contains("Ctrl-C quit")), "the footer is drawn: {s}");
 }
+
+/// Opens a case for `query`'s caller from the search screen and comes back to it: `a` own account,
+/// `o` on behalf of `target`.
+fn case_from_search(h: &mut Harness, query: &str, target: Option<&str>) {
+    h.press(Key::Esc);
+    h.type_text(query);
+    h.press(Key::Enter);
+    h.press(Key::Char('c'));
+    match target {
+        Some(t) => {
+            h.press(Key::Char('o'));
+            h.type_text(t);
+            h.press(Key::Enter);
+        }
+        None => h.press(Key::Char('a')),
+    }
+    assert_eq!(h.app.view(), ScreenId::Case, "{}", h.screen());
+    h.press(Key::Esc);
+    h.press(Key::Esc);
+    assert_eq!(h.app.view(), ScreenId::Lookup, "{}", h.screen());
+}
+
+#[test]
+fn the_caller_card_lists_recent_cases_and_enter_opens_one() {
+    let mut h = Harness::new(80, 24, COLOR);
+    h.sign_in("rita", "rita-demo-pass");
+    h.type_text("zoe");
+    h.press(Key::Enter);
+    assert!(h.screen().contains("Recent cases: none for this account."), "{}", h.screen());
+    h.press(Key::Esc);
+    case_from_search(&mut h, "carla", None); // #1
+    case_from_search(&mut h, "carla", Some("okafor")); // #2
+    case_from_search(&mut h, "dev patel", Some("carla")); // #3: about Carla, asked by Dev
+    case_from_search(&mut h, "zoe", None); // #4: not Carla's
+
+    h.press(Key::Esc);
+    h.type_text("carla");
+    h.press(Key::Enter);
+    let s = h.screen();
+    let line = |id: &str| s.lines().find(|l| l.contains(&format!("│ {id} "))).map(str::to_string);
+    let first = line("#3").unwrap_or_else(|| panic!("#3 on the card: {s}"));
+    assert!(first.contains("open") && first.contains("for this account, asked by Dev Patel (S-2002)") && first.contains("0m"), "{first}");
+    let second = line("#2").unwrap_or_else(|| panic!("#2 on the card: {s}"));
+    assert!(second.contains("on behalf of Dr. Ada Okafor (P-1001)"), "{second}");
+    let third = line("#1").unwrap_or_else(|| panic!("#1 on the card: {s}"));
+    assert!(third.contains("own account"), "{third}");
+    assert!(line("#4").is_none(), "Zoë's case is not Carla's: {s}");
+    assert!(s.contains("Recent cases (↑/↓ choose, Enter opens)"), "{s}");
+    assert!(s.contains("Primary provider") && s.contains("set, not locked"), "the card is still whole at 80x24: {s}");
+    assert!(s.lines().last().is_some_and(|l| l.contains("Ctrl-C quit")), "the footer is drawn: {s}");
+    // The newest is chosen first, drawn as the selection.
+    let y = s.lines().position(|l| l.contains("│ #3 ")).expect("row") as u16;
+    assert_eq!(h.term.backend().buffer()[(3, y)].bg, ratatui::style::Color::Blue, "{s}");
+
+    h.press(Key::Char('?'));
+    assert!(h.screen().contains("Choose one of the account's recent cases"), "help lists the keys: {}", h.screen());
+    h.press(Key::Esc);
+
+    let start = h.head_seq();
+    h.press(Key::Down);
+    h.press(Key::Down);
+    h.press(Key::Enter);
+    assert_eq!(h.app.view(), ScreenId::Case, "{}", h.screen());
+    assert!(h.screen().contains("Case #1") && h.screen().contains("own account"), "{}", h.screen());
+    assert_eq!(h.head_seq(), start, "opening a case to look at it records nothing");
+    // Worked from the card: closed, then Esc is back on the card, which shows it closed.
+    h.press(Key::Char('x'));
+    h.press(Key::Char('b'));
+    h.press(Key::Esc);
+    assert_eq!(h.app.view(), ScreenId::Card, "{}", h.screen());
+    let s = h.screen();
+    assert!(s.contains("Carla Mendes"), "{s}");
+    let row = s.lines().find(|l| l.contains("│ #1 ")).unwrap_or_else(|| panic!("#1 on the card: {s}"));
+    assert!(row.contains("closed: abandoned"), "{row}");
+    let y = s.lines().position(|l| l.contains("│ #1 ")).expect("row") as u16;
+    assert_eq!(h.term.backend().buffer()[(3, y)].bg, ratatui::style::Color::Blue, "the same case stays chosen: {s}");
+
+    // Smaller windows drop the list before anything else, and never panic.
+    for (w, hgt) in [(60, 16), (61, 17), (80, 18), (1, 1)] {
+        h.term.backend_mut().resize(w, hgt);
+        h.term.resize(ratatui::layout::Rect::new(0, 0, w, hgt)).expect("resize");
+        h.draw();
+    }
+}

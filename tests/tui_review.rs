@@ -183,3 +183,78 @@ fn recording_a_review_from_the_screen_is_an_audit_event() {
     assert_eq!(events.len(), 1);
     assert_eq!((events[0].0.as_str(), events[0].2.as_str()), ("audit_reviewed", "ok"));
 }
+
+/// The text of the selected event row (drawn in the selection style) on screen.
+fn selected_row(h: &Harness) -> String {
+    let buf = h.term.backend().buffer();
+    let screen = h.screen();
+    let y = (0..buf.area.height)
+        .find(|&y| buf[(0, y)].bg == Color::Blue && screen.lines().nth(y as usize).is_some_and(|l| l.contains('#')))
+        .unwrap_or_else(|| panic!("no selected row: {screen}"));
+    screen.lines().nth(y as usize).unwrap_or_default().trim_end().to_string()
+}
+
+#[test]
+fn the_detail_jumps_to_the_events_case_timeline_and_esc_comes_back_to_the_same_place() {
+    let mut h = Harness::new(100, 30, COLOR);
+    h.app.set_utc_offset(FixedOffset::east_opt(0).expect("offset"));
+    // leo works a case for Carla, then reviews.
+    h.sign_in("leo", "leo-demo-pass");
+    h.type_text("carla");
+    h.press(Key::Enter);
+    h.press(Key::Char('c'));
+    h.press(Key::Char('a'));
+    assert_eq!(h.app.view(), ScreenId::Case, "{}", h.screen());
+    h.press(Key::Char('n'));
+    h.type_text("Asked about her fax number");
+    h.press(Key::Enter);
+    h.press(Key::Esc);
+    h.press(Key::Esc);
+    h.press(Key::Ctrl('r'));
+    assert_eq!(h.app.view(), ScreenId::AuditReview, "{}", h.screen());
+
+    // Filter to Carla's account and pick the event before the newest (the note): the case's opening.
+    h.press(Key::Char('a'));
+    h.type_text("S-2001");
+    h.press(Key::Enter);
+    h.press(Key::Down);
+    let filters = h.screen().lines().find(|l| l.contains("Filters:")).expect("filters").to_string();
+    assert!(filters.contains("account S-2001"), "{filters}");
+    let row = selected_row(&h);
+    assert!(row.contains("case opened") && row.contains("#1"), "{row}");
+
+    h.press(Key::Enter);
+    assert_eq!(h.app.view(), ScreenId::AuditEvent);
+    let s = h.screen();
+    assert!(s.contains("#1 (o opens its timeline)"), "{s}");
+    let footer: String = s.lines().rev().take(2).collect();
+    assert!(footer.contains("o case timeline"), "the footer offers the jump: {s}");
+    h.press(Key::Char('?'));
+    assert!(h.screen().contains("Open the case this event belongs to: its timeline"), "help lists it: {}", h.screen());
+    h.press(Key::Esc);
+
+    h.press(Key::Char('o'));
+    assert_eq!(h.app.view(), ScreenId::Case, "{}", h.screen());
+    let s = h.screen();
+    assert!(s.contains("Case #1") && s.contains("Timeline (2 events)") && s.contains("case_opened"), "{s}");
+
+    h.press(Key::Esc);
+    assert_eq!(h.app.view(), ScreenId::AuditEvent, "Esc comes back to the event");
+    assert!(h.screen().contains("#1 (o opens its timeline)"), "{}", h.screen());
+    h.press(Key::Esc);
+    assert_eq!(h.app.view(), ScreenId::AuditReview);
+    let s = h.screen();
+    assert_eq!(s.lines().find(|l| l.contains("Filters:")).expect("filters"), filters, "same filters: {s}");
+    assert_eq!(selected_row(&h), row, "same selection: {s}");
+}
+
+#[test]
+fn an_event_of_no_case_says_so_instead_of_jumping() {
+    let mut h = leo_reviewing();
+    // The newest event is leo's sign-in, which belongs to no case.
+    h.press(Key::Enter);
+    assert!(h.screen().contains("- (this event belongs to no case)"), "{}", h.screen());
+    h.press(Key::Char('o'));
+    assert_eq!(h.app.view(), ScreenId::AuditEvent);
+    assert!(h.screen().contains("This event belongs to no case."), "{}", h.screen());
+}

@@ -363,3 +363,16 @@ fn long_messages_wrap_instead_of_being_cut_off() {
         "{screen}"
     );
 }
+
+/// A refused unlock note says why in full, wrapped in the form (not cut at its edge).
+#[test]
+fn a_refused_unlock_note_is_explained_in_full() {
+    let mut h = Harness::new(60, 18, COLOR);
+    h.open_caller("farid");
+    h.press(Key::Char('u'));
+    h.type_text("caller read 12 34 to me");
+    h.press(Key::Enter);
+    assert_eq!(h.app.view(), ScreenId::Unlock);
+    let screen = h.screen();
+    assert!(words(&screen).contains("must not contain 4 or more digits (even spaced or split): a Support PIN is never written down"), "{screen}");
+}

@@ -364,7 +364,7 @@ fn list(db: &Path, args: &ListArgs) -> Result<Exit, CliError> {
         StatusArg::Approved => CaseStatus::Approved,
         StatusArg::Closed => CaseStatus::Closed,
     });
-    let cases = desk.list_cases(&CaseFilter { status, touched_by: None, limit: args.limit })?;
+    let cases = desk.list_cases(&CaseFilter { status, limit: args.limit, ..CaseFilter::default() })?;
     if args.json {
         output::print_json(&cases)?;
         return Ok(Exit::Ok);

@@ -342,6 +342,8 @@ pub struct CaseFilter {
     pub status: Option<CaseStatus>,
     /// Cases this rep (by id) opened or touched.
     pub touched_by: Option<i64>,
+    /// Cases of this account: as the caller, or as the account the request is about.
+    pub account: Option<AccountId>,
     /// Most recent first, at most this many.
     pub limit: usize,
 }
@@ -1032,6 +1034,10 @@ impl Desk {
                 "(c.rep_id = ?{0} OR EXISTS (SELECT 1 FROM case_touches t WHERE t.case_id = c.id AND t.rep_id = ?{0}))",
                 args.len()
             ));
+        }
+        if let Some(account) = &filter.account {
+            args.push(account.as_str().to_string().into());
+            where_.push(format!("(c.caller_id = ?{0} OR c.target_id = ?{0})", args.len()));
         }
         args.push((filter.limit.max(1) as i64).into());
         let sql_text = format!(

@@ -73,6 +73,8 @@ pub enum Action {
     MoreReview(i64),
     /// Show one audit event in full.
     ShowAuditEvent(i64),
+    /// Open the case of the audit event shown in full (Esc comes back to the event).
+    OpenEventCase,
     /// Set a custom review time range from what the lead typed (`SINCE..UNTIL`).
     SetReviewRange(String),
     /// Record a lead review with this note.

@@ -88,6 +88,7 @@ pub enum Cmd {
     ReviewClear,
     RecordReview,
     VerifyChain,
+    OpenEventCase,
     CheckPin,
     OwnAccount,
     OnBehalf,
@@ -147,6 +148,7 @@ pub enum ScreenId {
     CaseReply,
     CaseClose,
     AuditReview,
+    AuditEvent,
 }
 
 impl ScreenId {
@@ -167,6 +169,7 @@ impl ScreenId {
         ScreenId::CaseReply,
         ScreenId::CaseClose,
         ScreenId::AuditReview,
+        ScreenId::AuditEvent,
     ];
 
     /// The screen's title.
@@ -187,6 +190,7 @@ impl ScreenId {
             ScreenId::CaseReply => "Record the provider's reply",
             ScreenId::CaseClose => "Close the case",
             ScreenId::AuditReview => "Audit review (leads)",
+            ScreenId::AuditEvent => "Audit event (leads)",
         }
     }
 }
@@ -230,6 +234,9 @@ const CARD: &[Binding] = &[
     b(&[Key::Char('o')], Cmd::OnBehalf, "on behalf of", "Verdict for help with someone else's account (pick the target)", true),
     b(&[Key::Char('u')], Cmd::Unlock, "unlock", "Unlock the caller's own account (no PIN; note how they were identified)", true),
     b(&[Key::Char('c')], Cmd::StartCase, "open case", "Open a case for this caller (the PIN is then checked inside the case)", true),
+    // Not in the footer (the card's list says how to use them); in help.
+    b(&[Key::Up, Key::Down], Cmd::Down, "choose case", "Choose one of the account's recent cases (↑ up, ↓ down)", false),
+    b(&[Key::Enter], Cmd::Submit, "recent case", "Open the chosen recent case: its header and timeline (Esc comes back to the card)", false),
     b(&[Key::Char('l')], Cmd::ClearLock, "clear PIN lock", "Leads: clear a locked Support PIN, with a reason (audited)", false),
     // Not in the footer (it would wrap at 100 columns); in help, and in the verdict's footer.
     b(&[Key::Char('n')], Cmd::NewCall, "new call", "End this call and find the next caller", false),
@@ -312,7 +319,7 @@ const AUDIT_REVIEW: &[Binding] = &[
     b(&[Key::Up, Key::Down], Cmd::Down, "move", "Move through the events (older pages load as you go)", false),
     b(&[Key::PageUp, Key::PageDown], Cmd::PageDown, "page", "Move ten rows", false),
     b(&[Key::Tab, Key::BackTab], Cmd::NextField, "view", "Next (Tab) or previous (Shift-Tab) view: all events, failed PIN checks, chart, unlocks, approvals, sign-in failures, accounts failing across reps, reps failing across accounts, verdicts without a PIN match", true),
-    b(&[Key::Enter], Cmd::Submit, "detail", "Show every field of the selected event, names resolved (Esc closes)", true),
+    b(&[Key::Enter], Cmd::Submit, "detail", "Show every field of the selected event, names resolved, with a jump to its case timeline", true),
     b(&[Key::Char('t')], Cmd::ReviewTime, "time", "Time range: all, last day, week, month, year (cycles)", true),
     b(&[Key::Char('T')], Cmd::ReviewCustomTime, "custom time", "Custom time range: type SINCE..UNTIL, Enter applies", false),
     b(&[Key::Char('r')], Cmd::ReviewRep, "rep", "Filter by rep: type a username, applied as you type (Enter keeps, Esc removes)", true),
@@ -323,7 +330,12 @@ const AUDIT_REVIEW: &[Binding] = &[
     b(&[Key::Char('x')], Cmd::ReviewClear, "clear", "Clear every filter", true),
     b(&[Key::Char('R')], Cmd::RecordReview, "record review", "Record a review: type a note, Enter records the range, the chain head and the note", true),
     b(&[Key::Char('V')], Cmd::VerifyChain, "verify", "Verify the chain again (against every recorded head)", false),
-    b(&[Key::Esc], Cmd::Back, "back", "Back to the caller search (closes the detail first)", true),
+    b(&[Key::Esc], Cmd::Back, "back", "Back to the caller search", true),
+];
+
+const AUDIT_EVENT: &[Binding] = &[
+    b(&[Key::Char('o')], Cmd::OpenEventCase, "case timeline", "Open the case this event belongs to: its timeline (Esc comes back here)", true),
+    b(&[Key::Esc, Key::Enter], Cmd::Back, "close", "Close the event: back to the list as it was (filters, selection)", true),
 ];
 
 /// The key table of a screen (without the global keys).
@@ -344,6 +356,7 @@ pub fn bindings(screen: ScreenId) -> &'static [Binding] {
         ScreenId::CaseReply => CASE_REPLY,
         ScreenId::CaseClose => CASE_CLOSE,
         ScreenId::AuditReview => AUDIT_REVIEW,
+        ScreenId::AuditEvent => AUDIT_EVENT,
     }
 }
 

@@ -8,7 +8,9 @@ use crate::desk::review::{
 };
 use crate::tui::action::Action;
 use crate::tui::keymap::{Cmd, Key, ScreenId, command};
+use crate::tui::screens::View;
 use crate::tui::theme::Theme;
+use crate::tui::widgets::table::{first_shown, fixed, mark};
 use crate::tui::widgets::text::{fit, one_line, pop_grapheme, width};
 use chrono::FixedOffset;
 use ratatui::Frame;
@@ -111,11 +113,6 @@ impl AuditReview {
         }
     }
 
-    /// True while a text field takes the keys (`?` is then a character).
-    pub fn captures_text(&self) -> bool {
-        self.prompt.is_some()
-    }
-
     /// New results for the current view (selection back to the top).
     pub fn set_events(&mut self, events: Vec<AuditEvent>, more: bool) {
         self.events = events;
@@ -136,12 +133,6 @@ impl AuditReview {
             ReviewView::AccountsAcrossReps | ReviewView::RepsAcrossAccounts => self.spreads.len(),
             ReviewView::Chart => 0,
         }
-    }
-
-    pub fn paste(&mut self, text: &str) -> Option<Action> {
-        let (kind, value) = self.prompt.as_mut()?;
-        value.push_str(&one_line(text));
-        matches!(kind, Prompt::Rep | Prompt::Account | Prompt::Case).then(|| self.apply_prompt())
     }
 
     /// Puts a live prompt's text into the filter and asks for a refresh.
@@ -194,80 +185,22 @@ impl AuditReview {
         }
     }
 
-    pub fn handle_key(&mut self, key: Key) -> Option<Action> {
-        if self.prompt.is_some() {
-            return self.handle_prompt(key);
-        }
-        let cmd = command(ScreenId::AuditReview, key)?;
-        if self.detail.is_some() {
-            if matches!(cmd, Cmd::Back | Cmd::Submit) {
+    /// Keys while one event is shown in full (`ScreenId::AuditEvent`): closing it goes back to
+    /// the list as it was.
+    fn handle_detail_key(&mut self, key: Key) -> Option<Action> {
+        match command(ScreenId::AuditEvent, key)? {
+            Cmd::OpenEventCase => Some(Action::OpenEventCase),
+            Cmd::Back => {
                 self.detail = None;
+                None
             }
-            return None;
+            _ => None,
         }
-        let last = self.rows().saturating_sub(1);
-        let mut moved = false;
-        match cmd {
-            Cmd::Up => self.selected = self.selected.saturating_sub(1),
-            Cmd::Down => {
-                self.selected = (self.selected + 1).min(last);
-                moved = true;
-            }
-            Cmd::PageUp => self.selected = self.selected.saturating_sub(10),
-            Cmd::PageDown => {
-                self.selected = (self.selected + 10).min(last);
-                moved = true;
-            }
-            Cmd::NextField | Cmd::PrevField => {
-                let views = ReviewView::ALL;
-                let at = views.iter().position(|v| *v == self.view).unwrap_or(0);
-                let next = if cmd == Cmd::NextField { (at + 1) % views.len() } else { (at + views.len() - 1) % views.len() };
-                self.view = views[next];
-                return Some(Action::RefreshReview);
-            }
-            Cmd::Submit => {
-                if let ReviewView::Events(_) = self.view {
-                    return self.events.get(self.selected).map(|e| Action::ShowAuditEvent(e.seq));
-                }
-            }
-            Cmd::ReviewTime => {
-                let quick = TimeRange::QUICK;
-                let at = quick.iter().position(|r| *r == self.filter.range);
-                self.filter.range = quick[at.map(|i| (i + 1) % quick.len()).unwrap_or(0)].clone();
-                return Some(Action::RefreshReview);
-            }
-            Cmd::ReviewCustomTime => self.prompt = Some((Prompt::Custom, String::new())),
-            Cmd::ReviewRep => self.prompt = Some((Prompt::Rep, self.filter.rep.clone().unwrap_or_default())),
-            Cmd::ReviewAccount => self.prompt = Some((Prompt::Account, self.filter.account.clone().unwrap_or_default())),
-            Cmd::ReviewCase => {
-                self.prompt = Some((Prompt::Case, self.filter.case_id.map(|c| c.to_string()).unwrap_or_default()))
-            }
-            Cmd::ReviewKind => {
-                let all = EventKind::ALL;
-                self.filter.kind = match self.filter.kind {
-                    None => all.first().copied(),
-                    Some(k) => all.iter().position(|x| *x == k).and_then(|i| all.get(i + 1)).copied(),
-                };
-                return Some(Action::RefreshReview);
-            }
-            Cmd::ReviewFailures => {
-                self.filter.failures_only = !self.filter.failures_only;
-                return Some(Action::RefreshReview);
-            }
-            Cmd::ReviewClear => {
-                self.filter = ReviewFilter::default();
-                return Some(Action::RefreshReview);
-            }
-            Cmd::RecordReview => self.prompt = Some((Prompt::Note, String::new())),
-            Cmd::VerifyChain => return Some(Action::VerifyChain),
-            Cmd::Back => return Some(Action::Back),
-            _ => {}
-        }
-        // Near the end of what is loaded: fetch the next (older) page.
-        if moved && self.more && matches!(self.view, ReviewView::Events(_)) && self.selected + 5 >= self.events.len() {
-            return self.events.last().map(|e| Action::MoreReview(e.seq));
-        }
-        None
+    }
+
+    /// The case of the event shown in full, if it belongs to one.
+    pub fn detail_case(&self) -> Option<i64> {
+        self.detail.as_ref().and_then(|d| d.event.case_id)
     }
 
     fn local(&self, at: &str) -> String {
@@ -279,21 +212,6 @@ impl AuditReview {
     fn zone(&self) -> String {
         let secs = self.offset.local_minus_utc();
         if secs == 0 { "UTC".into() } else { format!("UTC{}", self.offset) }
-    }
-
-    pub fn render(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
-        let [filters, chain, body] =
-            Layout::vertical([Constraint::Length(2), Constraint::Length(1), Constraint::Min(3)]).areas(area);
-        self.render_filters(f, filters, theme);
-        self.render_chain(f, chain, theme);
-        if let Some(d) = &self.detail {
-            return self.render_detail(f, body, theme, d);
-        }
-        match self.view {
-            ReviewView::Events(_) => self.render_events(f, body, theme),
-            ReviewView::AccountsAcrossReps | ReviewView::RepsAcrossAccounts => self.render_spreads(f, body, theme),
-            ReviewView::Chart => self.render_chart(f, body, theme),
-        }
     }
 
     fn render_filters(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
@@ -345,7 +263,7 @@ impl AuditReview {
         let outcome_w = total.saturating_sub(time_w + rep_w + kind_w + acct_w + case_w + 6).max(4);
         let header = Row::new(["Time", "Rep", "Event", "Account", "Case", "Outcome"]).style(theme.title());
         let visible = area.height.saturating_sub(1) as usize;
-        let skip = (self.selected + 1).saturating_sub(visible.max(1));
+        let skip = first_shown(self.selected, visible);
         let rows: Vec<Row> = self
             .events
             .iter()
@@ -369,10 +287,10 @@ impl AuditReview {
                         if failed { theme.warn() } else { Style::new() },
                     )),
                 ]);
-                if i == self.selected { row.style(theme.selected()) } else { row }
+                mark(row, i == self.selected, theme)
             })
             .collect();
-        let widths = [time_w, rep_w, kind_w, acct_w, case_w, outcome_w].map(|w| Constraint::Length(w as u16));
+        let widths = fixed([time_w, rep_w, kind_w, acct_w, case_w, outcome_w]);
         f.render_widget(Table::new(rows, widths).header(header).column_spacing(1), area);
     }
 
@@ -412,10 +330,10 @@ impl AuditReview {
                     s.spread.to_string(),
                     self.local(&s.last_at),
                 ]);
-                if i == self.selected { row.style(theme.selected()) } else { row }
+                mark(row, i == self.selected, theme)
             })
             .collect();
-        let widths = [key_w, name_w, num_w, num_w, num_w, when_w].map(|w| Constraint::Length(w as u16));
+        let widths = fixed([key_w, name_w, num_w, num_w, num_w, when_w]);
         f.render_widget(Table::new(rows, widths).header(header).column_spacing(1), area);
     }
 
@@ -500,7 +418,7 @@ impl AuditReview {
             ("Event", e.kind.replace('_', " ")),
             ("Account", named(&d.account)),
             ("Other account", named(&d.other)),
-            ("Case", e.case_id.map(|c| format!("#{c} (the case timeline comes with cases)")).unwrap_or_else(|| "-".into())),
+            ("Case", e.case_id.map(|c| format!("#{c} (o opens its timeline)")).unwrap_or_else(|| "- (this event belongs to no case)".into())),
             ("Outcome", e.outcome.clone()),
             ("Reason", e.reason.clone().unwrap_or_else(|| "-".into())),
             ("Policy version", e.policy_version.map(|v| v.to_string()).unwrap_or_else(|| "-".into())),
@@ -513,5 +431,110 @@ impl AuditReview {
             .collect();
         let block = Block::bordered().title(Span::styled(" Audit event (Esc closes) ", theme.title()));
         f.render_widget(Paragraph::new(lines).block(block), area);
+    }
+}
+
+impl View for AuditReview {
+    fn id(&self) -> ScreenId {
+        if self.detail.is_some() { ScreenId::AuditEvent } else { ScreenId::AuditReview }
+    }
+
+    /// True while a text field takes the keys (`?` is then a character).
+    fn captures_text(&self) -> bool {
+        self.prompt.is_some()
+    }
+
+    fn paste(&mut self, text: &str) -> Option<Action> {
+        let (kind, value) = self.prompt.as_mut()?;
+        value.push_str(&one_line(text));
+        matches!(kind, Prompt::Rep | Prompt::Account | Prompt::Case).then(|| self.apply_prompt())
+    }
+
+    fn handle_key(&mut self, key: Key) -> Option<Action> {
+        if self.prompt.is_some() {
+            return self.handle_prompt(key);
+        }
+        if self.detail.is_some() {
+            return self.handle_detail_key(key);
+        }
+        let cmd = command(ScreenId::AuditReview, key)?;
+        let last = self.rows().saturating_sub(1);
+        let mut moved = false;
+        match cmd {
+            Cmd::Up => self.selected = self.selected.saturating_sub(1),
+            Cmd::Down => {
+                self.selected = (self.selected + 1).min(last);
+                moved = true;
+            }
+            Cmd::PageUp => self.selected = self.selected.saturating_sub(10),
+            Cmd::PageDown => {
+                self.selected = (self.selected + 10).min(last);
+                moved = true;
+            }
+            Cmd::NextField | Cmd::PrevField => {
+                let views = ReviewView::ALL;
+                let at = views.iter().position(|v| *v == self.view).unwrap_or(0);
+                let next = if cmd == Cmd::NextField { (at + 1) % views.len() } else { (at + views.len() - 1) % views.len() };
+                self.view = views[next];
+                return Some(Action::RefreshReview);
+            }
+            Cmd::Submit => {
+                if let ReviewView::Events(_) = self.view {
+                    return self.events.get(self.selected).map(|e| Action::ShowAuditEvent(e.seq));
+                }
+            }
+            Cmd::ReviewTime => {
+                let quick = TimeRange::QUICK;
+                let at = quick.iter().position(|r| *r == self.filter.range);
+                self.filter.range = quick[at.map(|i| (i + 1) % quick.len()).unwrap_or(0)].clone();
+                return Some(Action::RefreshReview);
+            }
+            Cmd::ReviewCustomTime => self.prompt = Some((Prompt::Custom, String::new())),
+            Cmd::ReviewRep => self.prompt = Some((Prompt::Rep, self.filter.rep.clone().unwrap_or_default())),
+            Cmd::ReviewAccount => self.prompt = Some((Prompt::Account, self.filter.account.clone().unwrap_or_default())),
+            Cmd::ReviewCase => {
+                self.prompt = Some((Prompt::Case, self.filter.case_id.map(|c| c.to_string()).unwrap_or_default()))
+            }
+            Cmd::ReviewKind => {
+                let all = EventKind::ALL;
+                self.filter.kind = match self.filter.kind {
+                    None => all.first().copied(),
+                    Some(k) => all.iter().position(|x| *x == k).and_then(|i| all.get(i + 1)).copied(),
+                };
+                return Some(Action::RefreshReview);
+            }
+            Cmd::ReviewFailures => {
+                self.filter.failures_only = !self.filter.failures_only;
+                return Some(Action::RefreshReview);
+            }
+            Cmd::ReviewClear => {
+                self.filter = ReviewFilter::default();
+                return Some(Action::RefreshReview);
+            }
+            Cmd::RecordReview => self.prompt = Some((Prompt::Note, String::new())),
+            Cmd::VerifyChain => return Some(Action::VerifyChain),
+            Cmd::Back => return Some(Action::Back),
+            _ => {}
+        }
+        // Near the end of what is loaded: fetch the next (older) page.
+        if moved && self.more && matches!(self.view, ReviewView::Events(_)) && self.selected + 5 >= self.events.len() {
+            return self.events.last().map(|e| Action::MoreReview(e.seq));
+        }
+        None
+    }
+
+    fn render(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
+        let [filters, chain, body] =
+            Layout::vertical([Constraint::Length(2), Constraint::Length(1), Constraint::Min(3)]).areas(area);
+        self.render_filters(f, filters, theme);
+        self.render_chain(f, chain, theme);
+        if let Some(d) = &self.detail {
+            return self.render_detail(f, body, theme, d);
+        }
+        match self.view {
+            ReviewView::Events(_) => self.render_events(f, body, theme),
+            ReviewView::AccountsAcrossReps | ReviewView::RepsAcrossAccounts => self.render_spreads(f, body, theme),
+            ReviewView::Chart => self.render_chart(f, body, theme),
+        }
     }
 }

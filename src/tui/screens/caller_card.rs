@@ -1,14 +1,22 @@
-//! The caller card: who the caller is, their practice, links, lock and Support PIN status.
+//! The caller card: who the caller is, their practice, links, lock and Support PIN status, and the
+//! account's recent cases (as the caller, or as the account a request was about).
 
-use crate::desk::{CallerCard, PinCheck, Role};
+use crate::desk::{CallerCard, CaseId, CaseSummary, PinCheck, Role};
 use crate::tui::action::Action;
 use crate::tui::keymap::{Cmd, Key, ScreenId, command};
+use crate::tui::screens::View;
+use crate::tui::screens::case_queue::age;
 use crate::tui::theme::Theme;
+use crate::tui::widgets::table::{first_shown, fixed, mark};
 use crate::tui::widgets::text::fit;
+use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
+
+/// How many recent cases the card loads (as many as fit are drawn).
+pub const RECENT_CASES: usize = 5;
 
 /// The card of the caller on this call.
 #[derive(Debug)]
@@ -16,14 +24,83 @@ pub struct Card {
     pub card: CallerCard,
     /// The last Support PIN check on this call, if any.
     pub last_check: Option<PinCheck>,
+    /// The account's most recent cases, newest first.
+    pub recent: Vec<CaseSummary>,
+    /// Which recent case Enter opens.
+    pub selected: usize,
+    /// When the recent cases were loaded (ages count from here; drawing never reads a clock).
+    pub loaded_at: DateTime<Utc>,
 }
 
 impl Card {
-    pub fn new(card: CallerCard) -> Card {
-        Card { card, last_check: None }
+    pub fn new(card: CallerCard, recent: Vec<CaseSummary>, now: DateTime<Utc>) -> Card {
+        Card { card, last_check: None, recent, selected: 0, loaded_at: now }
     }
 
-    pub fn handle_key(&mut self, key: Key) -> Option<Action> {
+    /// New recent cases (after a case was worked), the selection kept on the same case if it is
+    /// still listed.
+    pub fn set_recent(&mut self, recent: Vec<CaseSummary>, now: DateTime<Utc>) {
+        let chosen = self.recent.get(self.selected).map(|c| c.id);
+        self.selected = chosen.and_then(|id| recent.iter().position(|c| c.id == id)).unwrap_or(0);
+        self.recent = recent;
+        self.loaded_at = now;
+    }
+
+    fn render_recent(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
+        let w = area.width as usize;
+        if self.recent.is_empty() {
+            f.render_widget(Paragraph::new(Line::styled(fit(" Recent cases: none for this account.", w), theme.dim())), area);
+            return;
+        }
+        let rows_fit = area.height.saturating_sub(1) as usize;
+        let heading = if self.recent.len() > rows_fit {
+            format!(" Recent cases ({rows_fit} of {} shown; ↑/↓ choose, Enter opens)", self.recent.len())
+        } else {
+            " Recent cases (↑/↓ choose, Enter opens)".to_string()
+        };
+        f.render_widget(Paragraph::new(Line::styled(fit(&heading, w), theme.title())), Rect { height: 1, ..area });
+        let me = &self.card.account.id;
+        let (id_w, status_w, age_w) = (7, 18, 4);
+        let request_w = w.saturating_sub(id_w + status_w + age_w + 3);
+        let skip = first_shown(self.selected, rows_fit);
+        let rows: Vec<Row> = self
+            .recent
+            .iter()
+            .enumerate()
+            .skip(skip)
+            .take(rows_fit)
+            .map(|(i, c)| {
+                let status = match c.outcome {
+                    Some(o) => format!("closed: {}", o.as_str()),
+                    None => c.status.label().to_string(),
+                };
+                // On the card of the account a request was about, say who asked.
+                let request = if &c.caller.id == me {
+                    c.request_label()
+                } else {
+                    format!("for this account, asked by {} ({})", c.caller.name, c.caller.id)
+                };
+                let row = Row::new([
+                    Cell::from(format!(" #{}", c.id)),
+                    Cell::from(fit(&status, status_w)),
+                    Cell::from(fit(&request, request_w)),
+                    Cell::from(age(c.closed_at.as_deref().unwrap_or(&c.opened_at), self.loaded_at)),
+                ]);
+                mark(row, i == self.selected, theme)
+            })
+            .collect();
+        let widths = fixed([id_w, status_w, request_w, age_w]);
+        let table = Rect { y: area.y + 1, height: area.height - 1, ..area };
+        f.render_widget(Table::new(rows, widths).column_spacing(1), table);
+    }
+}
+
+impl View for Card {
+    fn id(&self) -> ScreenId {
+        ScreenId::Card
+    }
+
+    fn handle_key(&mut self, key: Key) -> Option<Action> {
         Some(match command(ScreenId::Card, key)? {
             Cmd::CheckPin => Action::StartPinEntry,
             Cmd::OwnAccount => Action::Decide(crate::desk::Request::OwnAccount),
@@ -33,13 +110,26 @@ impl Card {
             Cmd::StartCase => Action::StartCase,
             Cmd::NewCall => Action::NewCall,
             Cmd::Back => Action::Back,
+            Cmd::Up => {
+                self.selected = self.selected.saturating_sub(1);
+                return None;
+            }
+            Cmd::Down => {
+                self.selected = (self.selected + 1).min(self.recent.len().saturating_sub(1));
+                return None;
+            }
+            Cmd::Submit => {
+                let id: CaseId = self.recent.get(self.selected)?.id;
+                Action::ViewCase(id)
+            }
             _ => return None,
         })
     }
 
-    pub fn render(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
+    fn render(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
         let a = &self.card.account;
-        let w = area.width.saturating_sub(20) as usize;
+        // The value column: the width inside the borders less the label column.
+        let w = area.width.saturating_sub(2 + 19) as usize;
         let row = |label: &str, value: String, style| {
             Line::from(vec![Span::styled(format!(" {label:<17} "), theme.dim()), Span::styled(fit(&value, w), style)])
         };
@@ -49,8 +139,7 @@ impl Card {
             row("Account id", a.id.to_string(), plain),
             row("Role", a.role.label().to_string(), plain),
             row("Practice", a.practice.clone(), plain),
-            row("Email", a.email.clone(), plain),
-            row("Phone", a.phone.clone(), plain),
+            row("Contact", format!("{} · {}", a.email, a.phone), plain),
         ];
         match a.role {
             Role::Staff => lines.push(row(
@@ -91,9 +180,13 @@ impl Card {
             .and_then(crate::desk::clock::from_db)
             .map(|t| t.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M").to_string())
             .unwrap_or_else(|| "never".into());
-        lines.push(row("PIN validated", validated, plain));
         let failures_style = if a.pin_failures > 0 { theme.warn() } else { plain };
-        lines.push(row("Failures in a row", a.pin_failures.to_string(), failures_style));
+        let failures = format!(" · {} failure(s) in a row", a.pin_failures);
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {:<17} ", "PIN validated"), theme.dim()),
+            Span::raw(fit(&validated, w)),
+            Span::styled(fit(&failures, w.saturating_sub(crate::tui::widgets::text::width(&validated))), failures_style),
+        ]));
         lines.push(Line::raw(""));
         match &self.last_check {
             Some(PinCheck::Matched) => {
@@ -111,6 +204,15 @@ impl Card {
             None => lines.push(Line::styled(" Support PIN not checked on this call yet (p).", theme.dim())),
         }
         let block = Block::bordered().title(Span::styled(" Caller ", theme.title()));
-        f.render_widget(Paragraph::new(lines).block(block).wrap(ratatui::widgets::Wrap { trim: false }), area);
+        let inner = block.inner(area);
+        f.render_widget(block, area);
+        let para = Paragraph::new(lines).wrap(Wrap { trim: false });
+        let used = (para.line_count(inner.width) as u16).min(inner.height);
+        f.render_widget(para, Rect { height: used, ..inner });
+        // Below the status, if a blank line, the heading and one case fit: the recent cases.
+        if inner.height >= used + 3 {
+            let rest = Rect { y: inner.y + used + 1, height: inner.height - used - 1, ..inner };
+            self.render_recent(f, rest, theme);
+        }
     }
 }

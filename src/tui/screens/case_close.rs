@@ -3,6 +3,7 @@
 use crate::desk::CaseOutcome;
 use crate::tui::action::Action;
 use crate::tui::keymap::{Cmd, Key, ScreenId, command};
+use crate::tui::screens::View;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::text::fit;
 use ratatui::Frame;
@@ -16,8 +17,12 @@ pub struct CaseClose {
     pub title: String,
 }
 
-impl CaseClose {
-    pub fn handle_key(&mut self, key: Key) -> Option<Action> {
+impl View for CaseClose {
+    fn id(&self) -> ScreenId {
+        ScreenId::CaseClose
+    }
+
+    fn handle_key(&mut self, key: Key) -> Option<Action> {
         Some(match command(ScreenId::CaseClose, key)? {
             Cmd::Assisted => Action::CloseCase(CaseOutcome::Assisted),
             Cmd::Refused => Action::CloseCase(CaseOutcome::Refused),
@@ -28,7 +33,7 @@ impl CaseClose {
         })
     }
 
-    pub fn render(&self, f: &mut Frame<'_>, area: Rect, _theme: Theme) {
+    fn render(&self, f: &mut Frame<'_>, area: Rect, _theme: Theme) {
         let block = Block::bordered().title(" Close the case ");
         let inner = block.inner(area);
         f.render_widget(block, area);

@@ -4,13 +4,16 @@
 use crate::desk::{CaseId, CaseSummary};
 use crate::tui::action::Action;
 use crate::tui::keymap::{Cmd, Key, ScreenId, command};
+use crate::tui::screens::View;
 use crate::tui::theme::Theme;
-use crate::tui::widgets::text::{fit, one_line, pop_grapheme, tail, width};
+use crate::tui::widgets::table::{first_shown, fixed, mark};
+use crate::tui::widgets::text_field::input_box;
+use crate::tui::widgets::text::{fit, one_line, pop_grapheme};
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Position, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 /// The three lists of the queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,13 +94,20 @@ impl CaseQueue {
             })
             .collect()
     }
+}
 
-    pub fn paste(&mut self, text: &str) {
-        self.filter.push_str(&one_line(text));
-        self.selected = 0;
+impl View for CaseQueue {
+    fn id(&self) -> ScreenId {
+        ScreenId::Cases
     }
 
-    pub fn handle_key(&mut self, key: Key) -> Option<Action> {
+    fn paste(&mut self, text: &str) -> Option<Action> {
+        self.filter.push_str(&one_line(text));
+        self.selected = 0;
+        None
+    }
+
+    fn handle_key(&mut self, key: Key) -> Option<Action> {
         if let Key::Char(c) = key {
             self.filter.push(c);
             self.selected = 0;
@@ -126,7 +136,7 @@ impl CaseQueue {
         None
     }
 
-    pub fn render(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
+    fn render(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
         let [tabs, input, table] =
             Layout::vertical([Constraint::Length(1), Constraint::Length(3), Constraint::Min(1)]).areas(area);
         let mut spans = Vec::new();
@@ -140,11 +150,7 @@ impl CaseQueue {
             spans.push(if l == self.list { Span::styled(format!("▸{text}"), theme.selected()) } else { Span::styled(format!(" {text}"), theme.dim()) });
         }
         f.render_widget(Paragraph::new(Line::from(spans)), tabs);
-        let block = Block::bordered().border_style(theme.focus()).title(" Filter ");
-        let inner = block.inner(input);
-        let shown = tail(&self.filter, inner.width.saturating_sub(1) as usize);
-        f.render_widget(Paragraph::new(shown.clone()).block(block), input);
-        f.set_cursor_position(Position { x: inner.x + width(&shown) as u16, y: inner.y });
+        input_box(f, input, "Filter", &self.filter, theme);
 
         let cases = self.visible();
         if cases.is_empty() {
@@ -178,19 +184,12 @@ impl CaseQueue {
                     Cell::from(fit(&c.request_label(), request_w)),
                     Cell::from(fit(&c.opened_by, rep_w)),
                 ]);
-                if i == self.selected { row.style(theme.selected()) } else { row }
+                mark(row, i == self.selected, theme)
             })
             .collect();
-        let widths = [
-            Constraint::Length(id_w as u16),
-            Constraint::Length(status_w as u16),
-            Constraint::Length(age_w as u16),
-            Constraint::Length(caller_w as u16),
-            Constraint::Length(request_w as u16),
-            Constraint::Length(rep_w as u16),
-        ];
+        let widths = fixed([id_w, status_w, age_w, caller_w, request_w, rep_w]);
         let visible = table.height.saturating_sub(1) as usize;
-        let skip = (self.selected + 1).saturating_sub(visible.max(1));
+        let skip = first_shown(self.selected, visible);
         let rows: Vec<Row> = rows.into_iter().skip(skip).collect();
         f.render_widget(Table::new(rows, widths).header(header).column_spacing(1), table);
     }

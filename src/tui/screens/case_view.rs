@@ -4,7 +4,9 @@
 use crate::desk::{CaseDetail, CaseStatus};
 use crate::tui::action::Action;
 use crate::tui::keymap::{Cmd, Key, ScreenId, command};
+use crate::tui::screens::View;
 use crate::tui::theme::Theme;
+use crate::tui::widgets::table::fixed;
 use crate::tui::widgets::text::fit;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -42,8 +44,14 @@ impl CaseView {
         let s = &self.detail.summary;
         format!("Case #{}: {}, {}", s.id, s.caller.name, s.request_label())
     }
+}
 
-    pub fn handle_key(&mut self, key: Key) -> Option<Action> {
+impl View for CaseView {
+    fn id(&self) -> ScreenId {
+        ScreenId::Case
+    }
+
+    fn handle_key(&mut self, key: Key) -> Option<Action> {
         Some(match command(ScreenId::Case, key)? {
             Cmd::CheckPin => Action::StartCasePin { approver: false },
             Cmd::CheckApproverPin => Action::StartCasePin { approver: true },
@@ -65,7 +73,7 @@ impl CaseView {
         })
     }
 
-    pub fn render(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
+    fn render(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
         let d = &self.detail;
         let s = &d.summary;
         let w = area.width.saturating_sub(2) as usize;
@@ -155,13 +163,7 @@ impl CaseView {
                 .style(style)
             })
             .collect();
-        let widths = [
-            Constraint::Length(seq_w as u16),
-            Constraint::Length(at_w as u16),
-            Constraint::Length(rep_w as u16),
-            Constraint::Length(kind_w as u16),
-            Constraint::Length(detail_w as u16),
-        ];
+        let widths = fixed([seq_w, at_w, rep_w, kind_w, detail_w]);
         let header = Row::new(["Seq", "Time", "Rep", "Event", "What"]).style(theme.title());
         f.render_widget(Table::new(rows, widths).header(header).column_spacing(1), inner);
     }

@@ -3,12 +3,15 @@
 use crate::desk::{AccountSummary, Role};
 use crate::tui::action::Action;
 use crate::tui::keymap::{Cmd, Key, ScreenId, command};
+use crate::tui::screens::View;
 use crate::tui::theme::Theme;
-use crate::tui::widgets::text::{fit, one_line, pop_grapheme, tail, width};
+use crate::tui::widgets::table::{first_shown, fixed, mark};
+use crate::tui::widgets::text_field::input_box;
+use crate::tui::widgets::text::{fit, one_line, pop_grapheme, width};
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Position, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 /// How many results a lookup shows.
 pub const RESULT_LIMIT: usize = 50;
@@ -36,13 +39,19 @@ impl Lookup {
         self.results = results;
         self.selected = 0;
     }
+}
 
-    pub fn paste(&mut self, text: &str) -> Option<Action> {
+impl View for Lookup {
+    fn id(&self) -> ScreenId {
+        self.screen
+    }
+
+    fn paste(&mut self, text: &str) -> Option<Action> {
         self.query.push_str(&one_line(text));
         Some(Action::Search(self.query.clone()))
     }
 
-    pub fn handle_key(&mut self, key: Key) -> Option<Action> {
+    fn handle_key(&mut self, key: Key) -> Option<Action> {
         if let Key::Char(c) = key {
             self.query.push(c);
             return Some(Action::Search(self.query.clone()));
@@ -79,7 +88,7 @@ impl Lookup {
         None
     }
 
-    pub fn render(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
+    fn render(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
         let [intro, input, table] =
             Layout::vertical([Constraint::Length(1), Constraint::Length(3), Constraint::Min(1)]).areas(area);
         let intro_text = match &self.caller_name {
@@ -87,11 +96,7 @@ impl Lookup {
             None => "Type a name, email, phone, account id or practice.".to_string(),
         };
         f.render_widget(Paragraph::new(Line::styled(fit(&intro_text, area.width as usize), theme.dim())), intro);
-        let block = Block::bordered().border_style(theme.focus()).title(" Search ");
-        let inner = block.inner(input);
-        let shown = tail(&self.query, inner.width.saturating_sub(1) as usize);
-        f.render_widget(Paragraph::new(shown.clone()).block(block), input);
-        f.set_cursor_position(Position { x: inner.x + width(&shown) as u16, y: inner.y });
+        input_box(f, input, "Search", &self.query, theme);
 
         if self.results.is_empty() {
             let msg = if self.query.trim().is_empty() {
@@ -131,18 +136,12 @@ impl Lookup {
                 Cell::from(fit(&a.practice, practice_w)),
                 Cell::from(status),
             ]);
-            if i == self.selected { row.style(theme.selected()) } else { row }
+            mark(row, i == self.selected, theme)
         });
-        let widths = [
-            Constraint::Length(name_w as u16),
-            Constraint::Length(id_w as u16),
-            Constraint::Length(role_w as u16),
-            Constraint::Length(practice_w as u16),
-            Constraint::Length(status_w as u16),
-        ];
+        let widths = fixed([name_w, id_w, role_w, practice_w, status_w]);
         // Keep the selected row in view without mutating state: skip rows above it.
         let visible = table.height.saturating_sub(1) as usize;
-        let skip = (self.selected + 1).saturating_sub(visible.max(1));
+        let skip = first_shown(self.selected, visible);
         let rows: Vec<Row> = rows.skip(skip).collect();
         f.render_widget(Table::new(rows, widths).header(header).column_spacing(1), table);
     }

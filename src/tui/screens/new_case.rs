@@ -3,6 +3,7 @@
 use crate::desk::{Channel, Request};
 use crate::tui::action::Action;
 use crate::tui::keymap::{Cmd, Key, ScreenId, command};
+use crate::tui::screens::View;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::text::fit;
 use ratatui::Frame;
@@ -21,8 +22,14 @@ impl NewCase {
     pub fn new(caller_name: String) -> NewCase {
         NewCase { caller_name, channel: Channel::Phone }
     }
+}
 
-    pub fn handle_key(&mut self, key: Key) -> Option<Action> {
+impl View for NewCase {
+    fn id(&self) -> ScreenId {
+        ScreenId::NewCase
+    }
+
+    fn handle_key(&mut self, key: Key) -> Option<Action> {
         Some(match command(ScreenId::NewCase, key)? {
             Cmd::NextChannel => {
                 let i = Channel::ALL.iter().position(|c| *c == self.channel).unwrap_or(0);
@@ -37,7 +44,7 @@ impl NewCase {
         })
     }
 
-    pub fn render(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
+    fn render(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
         let block = Block::bordered().title(" New case ");
         let inner = block.inner(area);
         f.render_widget(block, area);

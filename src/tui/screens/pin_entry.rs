@@ -1,10 +1,11 @@
 //! Support PIN entry: four masked cells, digits only. Pasted text keeps its digits (at most four)
 //! and never submits by itself.
 
-use crate::desk::Pin;
+use crate::desk::{AccountId, CaseId, Pin};
 use crate::desk::pin::PIN_LEN;
 use crate::tui::action::Action;
 use crate::tui::keymap::{Cmd, Key, ScreenId, command};
+use crate::tui::screens::View;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::pin_cells::{PinCells, WIDTH};
 use crate::tui::widgets::text::fit;
@@ -14,11 +15,24 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Paragraph};
 use zeroize::Zeroizing;
 
+/// Whose Support PIN the screen checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PinFor {
+    /// The caller on the card, outside any case (the quick call).
+    Call,
+    /// The caller of the case on screen: verification for that case.
+    CaseCaller(CaseId),
+    /// The provider who must approve the case on screen.
+    CaseApprover(CaseId, AccountId),
+}
+
 /// The PIN field for one caller.
 #[derive(Debug)]
 pub struct PinEntry {
     digits: Zeroizing<String>,
     pub caller_name: String,
+    /// Whose PIN this is, so the app knows which check to run.
+    pub purpose: PinFor,
     /// True from submit until the result is in ("checking...").
     pub checking: bool,
     /// A short note under the cells (e.g. "digits only").
@@ -26,8 +40,8 @@ pub struct PinEntry {
 }
 
 impl PinEntry {
-    pub fn new(caller_name: String) -> PinEntry {
-        PinEntry { digits: Zeroizing::new(String::new()), caller_name, checking: false, note: None }
+    pub fn new(caller_name: String, purpose: PinFor) -> PinEntry {
+        PinEntry { digits: Zeroizing::new(String::new()), caller_name, purpose, checking: false, note: None }
     }
 
     /// How many digits are in.
@@ -39,19 +53,26 @@ impl PinEntry {
     pub fn clear(&mut self) {
         self.digits = Zeroizing::new(String::new());
     }
+}
+
+impl View for PinEntry {
+    fn id(&self) -> ScreenId {
+        ScreenId::PinEntry
+    }
 
     /// Adds the digits of pasted text, up to four; never submits.
-    pub fn paste(&mut self, text: &str) {
+    fn paste(&mut self, text: &str) -> Option<Action> {
         if self.checking {
-            return;
+            return None;
         }
         let room = PIN_LEN - self.digits.len();
         let digits = Pin::digits_of(text);
         self.digits.extend(digits.chars().take(room));
         self.note = if digits.is_empty() { Some("Only digits go in a Support PIN.".into()) } else { None };
+        None
     }
 
-    pub fn handle_key(&mut self, key: Key) -> Option<Action> {
+    fn handle_key(&mut self, key: Key) -> Option<Action> {
         if self.checking {
             return None;
         }
@@ -91,7 +112,7 @@ impl PinEntry {
         None
     }
 
-    pub fn render(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
+    fn render(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
         let block = Block::bordered().title(" Support PIN ");
         let inner = block.inner(area);
         f.render_widget(block, area);

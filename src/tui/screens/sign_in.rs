@@ -2,6 +2,7 @@
 
 use crate::tui::action::Action;
 use crate::tui::keymap::{Cmd, Key, ScreenId, command};
+use crate::tui::screens::View;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::text::{one_line, pop_grapheme, tail, width, wrap};
 use ratatui::Frame;
@@ -34,26 +35,33 @@ impl Default for SignIn {
 }
 
 impl SignIn {
+    /// Clears the passphrase (after every attempt).
+    pub fn clear_passphrase(&mut self) {
+        self.passphrase = Zeroizing::new(String::new());
+    }
+}
+
+impl View for SignIn {
+    fn id(&self) -> ScreenId {
+        ScreenId::SignIn
+    }
+
     /// True while typing the passphrase, where every printable character (even `?`) is text.
-    pub fn captures_text(&self) -> bool {
+    fn captures_text(&self) -> bool {
         self.focus == Field::Passphrase
     }
 
     /// Pasted text goes into the focused field, on one line.
-    pub fn paste(&mut self, text: &str) {
+    fn paste(&mut self, text: &str) -> Option<Action> {
         let clean = one_line(text);
         match self.focus {
             Field::Username => self.username.push_str(clean.trim()),
             Field::Passphrase => self.passphrase.push_str(clean.trim_end()),
         }
+        None
     }
 
-    /// Clears the passphrase (after every attempt).
-    pub fn clear_passphrase(&mut self) {
-        self.passphrase = Zeroizing::new(String::new());
-    }
-
-    pub fn handle_key(&mut self, key: Key) -> Option<Action> {
+    fn handle_key(&mut self, key: Key) -> Option<Action> {
         if let Key::Char(c) = key {
             match self.focus {
                 Field::Username => self.username.push(c),
@@ -85,7 +93,7 @@ impl SignIn {
         None
     }
 
-    pub fn render(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
+    fn render(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
         let w = area.width.min(64);
         let h = area.height.min(10);
         let form = Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h };

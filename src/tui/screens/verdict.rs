@@ -4,6 +4,7 @@
 use crate::desk::{Verdict, VerdictShown};
 use crate::tui::action::Action;
 use crate::tui::keymap::{Cmd, Key, ScreenId, command};
+use crate::tui::screens::View;
 use crate::tui::theme::{Theme, verdict_symbol};
 use crate::tui::widgets::text::fit;
 use ratatui::Frame;
@@ -22,8 +23,12 @@ pub struct VerdictView {
     pub outcome: Option<String>,
 }
 
-impl VerdictView {
-    pub fn handle_key(&mut self, key: Key) -> Option<Action> {
+impl View for VerdictView {
+    fn id(&self) -> ScreenId {
+        ScreenId::Verdict
+    }
+
+    fn handle_key(&mut self, key: Key) -> Option<Action> {
         Some(match command(ScreenId::Verdict, key)? {
             Cmd::Back => Action::Back,
             Cmd::NewCall => Action::NewCall,
@@ -31,7 +36,7 @@ impl VerdictView {
         })
     }
 
-    pub fn render(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
+    fn render(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
         let [who, banner, body] =
             Layout::vertical([Constraint::Length(2), Constraint::Length(5), Constraint::Min(1)]).areas(area);
         let width = area.width as usize;

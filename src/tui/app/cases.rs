@@ -1,0 +1,284 @@
+//! Cases: the queue, opening a case from the card, the case view and what is done in it (PIN
+//! checks, the verdict, notes, the provider's reply, the status, closing).
+
+use super::App;
+use crate::desk::{ApprovalOutcome, CaseFilter, CaseId, CaseOutcome, CaseStatus, CheckedAs, DeskError, PinCheck, Request};
+use crate::tui::screens::case_close::CaseClose;
+use crate::tui::screens::case_queue::CaseQueue;
+use crate::tui::screens::case_view::CaseView;
+use crate::tui::screens::form::Form;
+use crate::tui::screens::new_case::NewCase;
+use crate::tui::screens::pin_entry::{PinEntry, PinFor};
+use crate::tui::screens::verdict::VerdictView;
+
+/// How many cases each queue list loads.
+const QUEUE_LIMIT: usize = 200;
+
+impl App {
+    /// The three queue lists, fresh; `None` (with the error shown) when they could not be read.
+    pub(super) fn load_queue(&mut self) -> Option<CaseQueue> {
+        let session = self.session.clone()?;
+        let now = self.desk.now();
+        let lists = (|| -> Result<CaseQueue, DeskError> {
+            let mine: Vec<_> = self
+                .desk
+                .list_cases(&CaseFilter { touched_by: Some(session.rep_id.0), limit: QUEUE_LIMIT, ..CaseFilter::default() })?
+                .into_iter()
+                .filter(|c| c.status != CaseStatus::Closed)
+                .collect();
+            let awaiting = self.desk.list_cases(&CaseFilter {
+                status: Some(CaseStatus::AwaitingApproval),
+                limit: QUEUE_LIMIT,
+                ..CaseFilter::default()
+            })?;
+            let closed = self.desk.list_cases(&CaseFilter {
+                status: Some(CaseStatus::Closed),
+                limit: QUEUE_LIMIT,
+                ..CaseFilter::default()
+            })?;
+            Ok(CaseQueue::new(mine, awaiting, closed, now))
+        })();
+        match lists {
+            Ok(q) => Some(q),
+            Err(e) => {
+                self.error(e);
+                None
+            }
+        }
+    }
+
+    /// Back on the queue after a case: its lists read again, on the same list with the same filter.
+    pub(super) fn reload_queue(&mut self) {
+        let Some(mut fresh) = self.load_queue() else { return };
+        if let Some(queue) = self.find_mut::<CaseQueue>() {
+            fresh.list = queue.list;
+            fresh.filter = queue.filter.clone();
+            *queue = fresh;
+        }
+    }
+
+    pub(super) fn start_case(&mut self) {
+        if let Some((_, name)) = self.caller() {
+            self.push(NewCase::new(name));
+        }
+    }
+
+    /// Opens the case the rep chose on the new-case form; the case takes the form's place, so Esc
+    /// on it goes back to the card.
+    pub(super) fn open_case(&mut self, request: Request) {
+        let (Some(session), Some((caller, _))) = (self.session.clone(), self.caller()) else { return };
+        let channel = self.find::<NewCase>().map(|n| n.channel).unwrap_or(crate::desk::Channel::Phone);
+        let result = self.desk.open_case(&session, channel, &caller, &request);
+        self.pop_target_lookup();
+        match result {
+            Ok(id) => {
+                self.pop_if::<NewCase>();
+                self.show_case(id);
+                self.info(format!("Case #{id} opened. Next: p to check the caller's Support PIN in this case."));
+            }
+            Err(e) => self.error(e),
+        }
+    }
+
+    /// Shows a case over the screen it was opened from (Esc comes back to it).
+    pub(super) fn show_case(&mut self, id: CaseId) {
+        match self.desk.case_detail(id) {
+            Ok(detail) => self.push(CaseView::new(detail)),
+            Err(e) => self.error(e),
+        }
+    }
+
+    fn case_id(&self) -> Option<CaseId> {
+        self.find::<CaseView>().map(|c| c.detail.summary.id)
+    }
+
+    /// The case on the stack read again (after something was recorded in it).
+    fn reload_case(&mut self) {
+        let Some(id) = self.case_id() else { return };
+        match self.desk.case_detail(id) {
+            Ok(detail) => {
+                if let Some(c) = self.find_mut::<CaseView>() {
+                    *c = CaseView::new(detail);
+                }
+            }
+            Err(e) => self.error(e),
+        }
+    }
+
+    /// True when the case on screen is open; otherwise says so in the status line.
+    fn case_is_open(&mut self) -> bool {
+        let closed = self.find::<CaseView>().is_some_and(|c| c.detail.summary.status == CaseStatus::Closed);
+        if closed {
+            self.refuse("This case is closed; start a new case for a new request.");
+        }
+        !closed
+    }
+
+    pub(super) fn start_case_pin(&mut self, approver: bool) {
+        let Some(c) = self.find::<CaseView>() else { return };
+        let d = &c.detail;
+        let id = d.summary.id;
+        if d.summary.status == CaseStatus::Closed {
+            self.case_is_open();
+            return;
+        }
+        let entry = if approver {
+            let Some(a) = d.approver.clone() else {
+                return self.refuse("This case's request needs no provider's approval.");
+            };
+            PinEntry::new(format!("{} (approving provider, case #{id})", a.name), PinFor::CaseApprover(id, a.id))
+        } else {
+            PinEntry::new(format!("{} (case #{id})", d.summary.caller.name), PinFor::CaseCaller(id))
+        };
+        self.push(entry);
+    }
+
+    pub(super) fn check_pin_in_case(&mut self, pin: &crate::desk::Pin, purpose: PinFor) {
+        let Some(session) = self.session.clone() else { return };
+        let (case, account) = match purpose {
+            PinFor::CaseCaller(case) => match self.find::<CaseView>() {
+                Some(c) => (case, c.detail.summary.caller.id.clone()),
+                None => return,
+            },
+            PinFor::CaseApprover(case, account) => (case, account),
+            PinFor::Call => return,
+        };
+        let result = self.desk.check_pin_in_case(&session, case, &account, pin);
+        self.pop_if::<PinEntry>();
+        match result {
+            Ok(c) => {
+                self.reload_case();
+                let whose = if c.checked_as == CheckedAs::Approver { "The provider's" } else { "The caller's" };
+                match (c.check, &c.approval) {
+                    (Some(PinCheck::Matched), Some(a)) => self.info(format!(
+                        "{whose} Support PIN matched: approval by {} recorded. Next: v verdict.",
+                        a.provider.name
+                    )),
+                    (Some(PinCheck::Matched), None) => self.info(format!("{whose} Support PIN matched for this case. Next: v verdict.")),
+                    (Some(PinCheck::Rejected { attempts_left }), _) => self.refuse(format!(
+                        "{whose} Support PIN did not match ({} of {} failed checks in this case; {attempts_left} before it locks).",
+                        c.failures_in_case, c.limit
+                    )),
+                    (Some(PinCheck::Locked), _) => {
+                        self.refuse(format!("{whose} Support PIN is locked. The holder must generate a new one in their settings."))
+                    }
+                    (None, _) => self.refuse(format!(
+                        "Not checked: verification ended for this case after {} failed checks. Close it (x).",
+                        c.failures_in_case
+                    )),
+                }
+            }
+            Err(e) => self.error(e),
+        }
+    }
+
+    pub(super) fn case_verdict(&mut self) {
+        let (Some(session), Some(c)) = (self.session.clone(), self.find::<CaseView>()) else { return };
+        let id = c.detail.summary.id;
+        let request = format!("Case #{id}: {}", c.detail.summary.request_label());
+        let caller_name = c.detail.summary.caller.name.clone();
+        match self.desk.case_verdict(&session, id) {
+            Ok(v) => {
+                let outcome = v.expired_approval.as_ref().filter(|_| v.approval.is_none()).map(|a| {
+                    format!("The approval by {} expired at {}; a new approval is needed.", a.provider.name, a.expires_at)
+                });
+                self.reload_case();
+                self.push(VerdictView { shown: v.shown, request, caller_name, outcome });
+            }
+            Err(e) => self.error(e),
+        }
+    }
+
+    pub(super) fn start_note(&mut self) {
+        let title = self.find::<CaseView>().map(CaseView::title);
+        if let Some(title) = title.filter(|_| self.case_is_open()) {
+            self.push(Form::note(title));
+        }
+    }
+
+    pub(super) fn submit_note(&mut self, text: &str) {
+        let (Some(session), Some(id)) = (self.session.clone(), self.case_id()) else { return };
+        match self.desk.add_case_note(&session, id, text) {
+            Ok(()) => {
+                self.pop_if::<Form>();
+                self.reload_case();
+                self.info("Note saved on the case.");
+            }
+            Err(DeskError::Invalid(why)) => self.form_message(why),
+            Err(e) => self.error(e),
+        }
+    }
+
+    fn form_message(&mut self, message: String) {
+        if let Some(form) = self.find_mut::<Form>() {
+            form.set_message(message);
+        }
+    }
+
+    pub(super) fn start_reply(&mut self) {
+        let Some(c) = self.find::<CaseView>() else { return };
+        if c.detail.summary.status == CaseStatus::Closed {
+            self.case_is_open();
+            return;
+        }
+        let Some(a) = &c.detail.approver else {
+            return self.refuse("This case's request needs no provider's approval.");
+        };
+        let hint = format!(
+            "Only {} ({}) can approve, by a reply from {}.",
+            a.name,
+            a.id,
+            c.detail.approver_email.as_deref().unwrap_or("their email of record")
+        );
+        let form = Form::reply(c.title(), hint);
+        self.push(form);
+    }
+
+    pub(super) fn submit_reply(&mut self, reference: &str, from: &str) {
+        let (Some(session), Some(id)) = (self.session.clone(), self.case_id()) else { return };
+        match self.desk.approve_by_reply(&session, id, reference, from) {
+            Ok(ApprovalOutcome::Recorded { approval }) => {
+                self.pop_if::<Form>();
+                self.reload_case();
+                self.info(format!("Approval by {} recorded. Next: v verdict.", approval.provider.name));
+            }
+            Ok(ApprovalOutcome::Refused { reason, .. }) => {
+                self.reload_case();
+                self.form_message(format!("Not approved: {reason}"));
+            }
+            Err(DeskError::Invalid(why)) => self.form_message(why),
+            Err(e) => self.error(e),
+        }
+    }
+
+    pub(super) fn mark_awaiting(&mut self) {
+        let (Some(session), Some(id)) = (self.session.clone(), self.case_id()) else { return };
+        match self.desk.set_case_status(&session, id, CaseStatus::AwaitingApproval) {
+            Ok(()) => {
+                self.reload_case();
+                self.info("The case is awaiting the provider's approval.");
+            }
+            Err(e) => self.error(e),
+        }
+    }
+
+    pub(super) fn start_close(&mut self) {
+        let title = self.find::<CaseView>().map(CaseView::title);
+        if let Some(title) = title.filter(|_| self.case_is_open()) {
+            self.push(CaseClose { title });
+        }
+    }
+
+    pub(super) fn close_case(&mut self, outcome: CaseOutcome) {
+        let (Some(session), Some(id)) = (self.session.clone(), self.case_id()) else { return };
+        let result = self.desk.close_case(&session, id, outcome);
+        self.pop_if::<CaseClose>();
+        match result {
+            Ok(()) => {
+                self.reload_case();
+                self.info(format!("Case #{id} closed: {}.", outcome.as_str()));
+            }
+            Err(e) => self.error(e),
+        }
+    }
+}
