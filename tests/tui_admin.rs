@@ -18,7 +18,7 @@ fn locked_ben() -> Harness {
         h.type_text("1111");
         h.press(Key::Enter);
     }
-    assert!(h.screen().contains("LOCKED after repeated failures"), "{}", h.screen());
+    assert!(h.screen().contains("LOCKED: the holder makes a new PIN, or a lead clears it (l)"), "{}", h.screen());
     h
 }
 
@@ -75,5 +75,5 @@ fn esc_leaves_the_reason_prompt_without_recording() {
     h.press(Key::Esc);
     assert_eq!(h.app.view(), ScreenId::Card);
     assert_eq!(h.head_seq(), seq);
-    assert!(h.screen().contains("LOCKED after repeated failures"), "{}", h.screen());
+    assert!(h.screen().contains("LOCKED: the holder makes a new PIN, or a lead clears it (l)"), "{}", h.screen());
 }

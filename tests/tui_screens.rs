@@ -145,7 +145,7 @@ fn wrong_pins_count_down_then_lock() {
     h.type_text("9082");
     h.press(Key::Enter);
     assert!(h.screen().contains("Support PIN is locked"), "{}", h.screen());
-    assert!(h.screen().contains("LOCKED after repeated failures"), "card shows the lock: {}", h.screen());
+    assert!(h.screen().contains("LOCKED: the holder makes a new PIN, or a lead clears it (l)"), "card shows the lock: {}", h.screen());
 }
 
 #[test]

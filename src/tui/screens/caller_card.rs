@@ -170,7 +170,7 @@ impl View for Card {
         if !a.has_pin {
             lines.push(row("Support PIN", "none set (the holder makes one in their settings)".into(), theme.warn()));
         } else if a.pin_locked {
-            lines.push(row("Support PIN", "LOCKED after repeated failures (holder makes a new one, or a lead clears it: l)".into(), theme.error()));
+            lines.push(row("Support PIN", "LOCKED: the holder makes a new PIN, or a lead clears it (l)".into(), theme.error()));
         } else {
             lines.push(row("Support PIN", "set, not locked".into(), plain));
         }
