@@ -303,3 +303,56 @@ fn audit_write_failures_decide_nothing() {
     assert_eq!(f.desk.check_pin(&rita, &id("S-2001"), &pin("3356")).expect("check"), PinCheck::Matched);
     assert_eq!(f.desk.check_pin(&rita, &id("S-2004"), &pin("2604")).expect("check"), PinCheck::Matched, "old PIN kept");
 }
+
+#[test]
+fn an_emptied_database_file_is_damaged_never_filled_with_a_new_schema() {
+    let f = Fixture::new();
+    let (_dir, path) = closed(f);
+    // A disk fault, or `> file` by mistake: the file is there but holds nothing.
+    std::fs::write(&path, b"").expect("empty it");
+    let _ = std::fs::remove_file(sibling(&path, "-wal"));
+    match open_err(&path, OpenMode::Existing) {
+        DeskError::Damaged { path: named } => assert_eq!(named, path),
+        other => panic!("expected Damaged, got {other:?}"),
+    }
+    assert_eq!(std::fs::metadata(&path).expect("meta").len(), 0, "still empty: nothing was made over it");
+    // A database with no schema at all (made by another tool) is not taken over either.
+    let dir = tempfile::tempdir().expect("dir");
+    let bare = dir.path().join("bare.sqlite");
+    raw(&bare).execute_batch("PRAGMA page_size = 4096; VACUUM;").expect("an empty SQLite database");
+    std::fs::set_permissions(&bare, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let before = std::fs::read(&bare).expect("read");
+    assert!(matches!(open_err(&bare, OpenMode::Existing), DeskError::Damaged { .. }));
+    assert!(same(&bare, &before), "changed");
+}
+
+#[test]
+fn once_damage_is_seen_every_later_write_is_refused() {
+    let mut f = Fixture::new();
+    f.rita();
+    let conn = f.raw();
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).expect("checkpoint");
+    let root: i64 = conn
+        .query_row("SELECT rootpage FROM sqlite_schema WHERE name = 'accounts_search_prefix'", [], |r| r.get(0))
+        .expect("the name-prefix index");
+    let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0)).expect("page size");
+    drop(conn);
+    let (dir, path) = closed(f);
+    // Scribble over the name-prefix index: lookups read it, signing in does not.
+    let mut bytes = std::fs::read(&path).expect("read");
+    let at = ((root - 1) * page_size) as usize;
+    bytes[at..at + page_size as usize].copy_from_slice(&noise(page_size as usize));
+    std::fs::write(&path, &bytes).expect("write");
+    let mut desk = Desk::open_with_key(&path, OpenMode::Existing, key()).expect("opens: the header is sound");
+    match desk.lookup("carla", 10) {
+        Err(DeskError::Damaged { .. }) => {}
+        other => panic!("the lookup reads the damaged page: {other:?}"),
+    }
+    // Signing in would only write the audit trail, whose pages are sound; it is refused all the same.
+    match desk.sign_in("rita", RITA_PASS) {
+        Err(DeskError::Damaged { path: named }) => assert_eq!(named, path),
+        Err(other) => panic!("expected Damaged, got {other:?}"),
+        Ok(_) => panic!("a write went into a file known to be damaged"),
+    }
+    drop(dir);
+}

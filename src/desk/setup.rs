@@ -50,7 +50,7 @@ impl Desk {
                 DeskError::Storage { path: path.to_path_buf(), cause: format!("could not create the file: {e}") }
             });
         }
-        let made = Desk::open_with_key(path, OpenMode::Existing, key).and_then(|mut desk| {
+        let made = Desk::open_with_key(path, OpenMode::Create, key).and_then(|mut desk| {
             desk.bind_key()?;
             let now = desk.clock.now();
             desk.store.write(|tx| {

@@ -8,6 +8,7 @@ pub mod waiting;
 use super::error::{DeskError, describe_sqlite, is_damage};
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 pub use migrations::SCHEMA_VERSION;
@@ -28,6 +29,8 @@ pub enum OpenMode {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Set once SQLite has reported the file damaged (see [`Store::read_error`]).
+    damaged: AtomicBool,
 }
 
 impl Store {
@@ -40,20 +43,20 @@ impl Store {
             return Err(DeskError::NoDatabase { path: path.to_path_buf() });
         }
         if exists {
-            refuse_short_file(path)?;
+            refuse_short_file(path, mode)?;
         } else {
             create_private_file(path)?;
         }
         environment::check(path)?;
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(|e| storage(path, &e))?;
-        let mut store = Store { conn, path: path.to_path_buf() };
-        store.configure()?;
+        let mut store = Store { conn, path: path.to_path_buf(), damaged: AtomicBool::new(false) };
+        store.configure(mode)?;
         migrations::migrate(&mut store.conn, path)?;
         Ok(store)
     }
 
-    fn configure(&mut self) -> Result<(), DeskError> {
+    fn configure(&mut self, mode: OpenMode) -> Result<(), DeskError> {
         let path = &self.path;
         // Waits like busy_timeout(5 s), but visibly and cancellably (see `waiting`).
         self.conn.busy_handler(Some(waiting::busy_handler)).map_err(|e| storage(path, &e))?;
@@ -78,6 +81,12 @@ impl Store {
                 .map_err(|e| storage(path, &e))?;
             if tables > 0 {
                 return Err(migrations::not_ours(path));
+            }
+            // Only `init` (and the builders of the example and synthetic databases) make a
+            // database; an existing file without a schema was emptied or was never ours, and is
+            // never filled in.
+            if mode == OpenMode::Existing {
+                return Err(DeskError::Damaged { path: path.clone() });
             }
         }
         let journal: String = self
@@ -117,6 +126,9 @@ impl Store {
         &mut self,
         mut work: impl FnMut(&Transaction<'_>) -> Result<T, DeskError>,
     ) -> Result<T, DeskError> {
+        if self.damaged.load(Ordering::Relaxed) {
+            return Err(DeskError::Damaged { path: self.path.clone() });
+        }
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -133,6 +145,7 @@ impl Store {
                     });
                 }
                 Err(WriteFailure::Sql(e)) if is_damage(&e) => {
+                    self.damaged.store(true, Ordering::Relaxed);
                     return Err(DeskError::Damaged { path: self.path.clone() });
                 }
                 Err(WriteFailure::Sql(e)) => {
@@ -157,8 +170,13 @@ impl Store {
         Ok(value)
     }
 
-    /// Maps a failed read to a desk error naming this database.
+    /// Maps a failed read to a desk error naming this database. Damage seen once is remembered:
+    /// from then on every write is refused (fail closed), even one that would only touch pages
+    /// that still read well.
     pub fn read_error(&self, e: rusqlite::Error) -> DeskError {
+        if is_damage(&e) {
+            self.damaged.store(true, Ordering::Relaxed);
+        }
         storage(&self.path, &e)
     }
 }
@@ -199,14 +217,14 @@ fn storage(path: &Path, e: &rusqlite::Error) -> DeskError {
     }
 }
 
-/// Refuses a file that is not empty yet shorter than SQLite's smallest page (512 bytes): it cannot
-/// be a database, and SQLite reports a one-byte file as empty (a work-around for an old file system)
-/// and would write a new database over it.
-fn refuse_short_file(path: &Path) -> Result<(), DeskError> {
+/// Refuses a file shorter than SQLite's smallest page (512 bytes): it cannot be a database, and
+/// SQLite takes an empty file (or a one-byte one, a work-around for an old file system) for a new
+/// database and would write one over it. Only `Create` may start from an empty file.
+fn refuse_short_file(path: &Path, mode: OpenMode) -> Result<(), DeskError> {
     let len = std::fs::metadata(path)
         .map_err(|e| DeskError::Storage { path: path.to_path_buf(), cause: format!("could not read the file: {e}") })?
         .len();
-    if len > 0 && len < 512 {
+    if len < 512 && (len > 0 || mode == OpenMode::Existing) {
         return Err(DeskError::Damaged { path: path.to_path_buf() });
     }
     Ok(())
