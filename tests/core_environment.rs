@@ -71,3 +71,24 @@ fn a_database_owned_by_another_user_is_refused() {
     let err = open(&path).err().expect("refused").to_string();
     assert!(err.contains("belongs to another user (uid 65534)"), "{err}");
 }
+
+#[test]
+fn a_read_only_wal_left_by_a_read_only_run_is_refused_with_the_fix() {
+    let f = common::Fixture::new();
+    let path = f.path.clone();
+    let keep_open = f.another_desk(); // keeps the -wal and -shm files in place
+    let shm = std::path::PathBuf::from(format!("{}-shm", path.display()));
+    assert!(shm.exists());
+    chmod(&shm, 0o400);
+    let err = open(&path).err().expect("refused").to_string();
+    assert!(err.contains("-shm has mode 400") && err.contains(&format!("chmod 600 {}", shm.display())), "{err}");
+    chmod(&shm, 0o600);
+    assert!(open(&path).is_ok());
+    // While the database itself is read-only, read-only companions are what SQLite makes: not refused.
+    chmod(&path, 0o400);
+    chmod(&shm, 0o400);
+    assert!(open(&path).is_ok(), "a read-only run is still allowed (its writes answer 'could not record')");
+    chmod(&path, 0o600);
+    chmod(&shm, 0o600);
+    drop(keep_open);
+}

@@ -54,6 +54,7 @@ pub fn check(db: &Path) -> Result<(), DeskError> {
         }
     }
     let me = rustix::process::geteuid().as_raw();
+    let db_writable = std::fs::metadata(db).map(|m| m.mode() & 0o200 != 0).unwrap_or(false);
     for file in files(db) {
         let meta = std::fs::metadata(&file).map_err(|e| refuse(db, format!("cannot read {}: {e}", file.display())))?;
         if meta.uid() != me {
@@ -72,6 +73,21 @@ pub fn check(db: &Path) -> Result<(), DeskError> {
                 format!(
                     "{} has mode {:o}; other users could read Support PIN hashes and the audit trail. \
                      Run `chmod 600 {}`",
+                    file.display(),
+                    meta.mode() & 0o777,
+                    file.display()
+                ),
+            ));
+        }
+        // SQLite gives the -wal and -shm files the database's mode when it makes them; a run on
+        // a read-only database leaves them read-only, and every write would then fail after the
+        // database is made writable again.
+        if file != db && db_writable && meta.mode() & 0o200 == 0 {
+            return Err(refuse(
+                db,
+                format!(
+                    "{} has mode {:o} (left by a run while the database was read-only), so nothing could \
+                     be recorded. Run `chmod 600 {}`",
                     file.display(),
                     meta.mode() & 0o777,
                     file.display()
