@@ -1,6 +1,7 @@
 //! The `support-desk` binary: parse the command line, run the command, exit with its code. The only
 //! `process::exit` of the program is here.
 
+use std::io::Write;
 use support_desk::cli::{self, Exit};
 
 fn main() {
@@ -9,7 +10,8 @@ fn main() {
         Ok(parsed) => match cli::dispatch(parsed) {
             Ok(exit) => exit,
             Err(e) => {
-                eprintln!("support-desk: {}", e.message);
+                // A closed stderr is ignored (no panic): the exit code still tells.
+                let _ = writeln!(std::io::stderr(), "support-desk: {}", e.message);
                 e.exit
             }
         },
@@ -19,7 +21,7 @@ fn main() {
             Exit::Ok
         }
         Err(e) => {
-            eprint!("{}", redact_digit_runs(&e.render().to_string()));
+            let _ = write!(std::io::stderr(), "{}", redact_digit_runs(&e.render().to_string()));
             Exit::Usage
         }
     };

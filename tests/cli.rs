@@ -609,3 +609,25 @@ fn account_ids_are_matched_whatever_their_case_and_a_pin_typed_as_an_id_is_not_r
     assert_eq!(typed_pin.status.code(), Some(5), "{err}");
     assert!(!err.contains("0417"), "a PIN typed as an account id is not repeated: {err}");
 }
+
+#[test]
+fn a_reader_that_goes_away_never_makes_a_command_panic() {
+    let d = Demo::new();
+    let bin = env!("CARGO_BIN_EXE_support-desk");
+    // `| true` closes the pipe at once: every write to stdout and stderr meets a broken pipe.
+    for (stdin, command) in [
+        ("0000\n", "pin check S-2001 --rep rita"),
+        ("", "audit list"),
+        ("", "audit verify"),
+        ("", "lookup nobody-at-all"),
+    ] {
+        let script = format!(
+            "(sleep 0.3; printf '{stdin}') | SUPPORT_DESK_PASSPHRASE={RITA} {bin} --db {} {command} 2>&1 | true; echo ${{PIPESTATUS[1]}}",
+            d.db.display()
+        );
+        let out = std::process::Command::new("bash").args(["-c", &script]).output().expect("bash");
+        let code = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert_ne!(code, "101", "{command}: panicked on a closed pipe");
+        assert!(["0", "1", "5", "6"].contains(&code.as_str()), "{command}: exit {code}");
+    }
+}

@@ -201,12 +201,12 @@ fn verify(db: &Path, args: &VerifyArgs) -> Result<Exit, CliError> {
         output::print(&format!("{line}\n"))?;
     }
     if let Err(e) = desk.record_verification(&status, None) {
-        eprintln!("support-desk: note: this verification was not recorded in the audit trail: {e}");
+        say!("support-desk: note: this verification was not recorded in the audit trail: {e}");
     }
     match status {
         ChainStatus::Intact { .. } => Ok(Exit::Ok),
         ChainStatus::Broken { first_bad_seq, .. } => {
-            eprintln!(
+            say!(
                 "support-desk: the audit trail was changed behind the app's back: first bad event is sequence {first_bad_seq}"
             );
             Ok(Exit::NoMatch)
@@ -238,7 +238,7 @@ fn verify_file(file: &Path, json: bool) -> Result<Exit, CliError> {
             if !json {
                 output::print(&format!("broken at line {line}: {problem}\n"))?;
             }
-            eprintln!("support-desk: {} was changed after it was exported: first bad line is {line}", file.display());
+            say!("support-desk: {} was changed after it was exported: first bad line is {line}", file.display());
             Ok(Exit::NoMatch)
         }
     }
@@ -317,7 +317,7 @@ fn export(db: &Path, args: &ExportArgs) -> Result<Exit, CliError> {
         super::sign_out(&mut desk, s);
     }
     let summary = result?;
-    eprintln!(
+    say!(
         "support-desk: exported {} events; the export is audit event {} and covered head {}:{}",
         summary.events, summary.event_seq, summary.head_seq, summary.head_hash
     );

@@ -17,7 +17,7 @@ pub struct BackupArgs {
 pub fn run(db: &Path, args: &BackupArgs) -> Result<Exit, CliError> {
     let desk = open_desk(db)?;
     let pages = desk.backup_to(&args.file)?;
-    eprintln!(
+    say!(
         "support-desk: copied {} to {} ({pages} pages). Keep the key file {} with it, stored apart from the copy.",
         db.display(),
         args.file.display(),

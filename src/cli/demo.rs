@@ -66,14 +66,14 @@ pub fn run(db: &Path, args: &DemoArgs) -> Result<Exit, CliError> {
         // A copy whose key was never bound (an interrupted demo) gets it now; a bound one ignores
         // this. A missing key is reported by the checks that need it.
         let _ = desk.bind_key();
-        eprintln!(
+        say!(
             "support-desk: keeping the working copy {} as it is (use --reset to start over)",
             db.display()
         );
         desk
     } else {
         let desk = make_copy(&example, db)?;
-        eprintln!(
+        say!(
             "support-desk: copied {} to {} (mode 600); PIN key in {} (mode 600)",
             example.display(),
             db.display(),
@@ -81,7 +81,7 @@ pub fn run(db: &Path, args: &DemoArgs) -> Result<Exit, CliError> {
         );
         desk
     };
-    eprintln!("{HINT}");
+    say!("{HINT}");
     if args.no_open {
         return Ok(Exit::Ok);
     }
@@ -121,7 +121,7 @@ fn reset(db: &Path) -> Result<(), CliError> {
             _ => {}
         }
     }
-    eprintln!("support-desk: removed the working copy {} and its key file", db.display());
+    say!("support-desk: removed the working copy {} and its key file", db.display());
     Ok(())
 }
 

@@ -41,6 +41,6 @@ pub fn run(cmd: &ExampleCommand) -> Result<Exit, CliError> {
         ));
     }
     example::build(&assets, &out, chrono::Utc::now())?;
-    eprintln!("support-desk: wrote {} from {}", out.display(), assets.display());
+    say!("support-desk: wrote {} from {}", out.display(), assets.display());
     Ok(Exit::Ok)
 }

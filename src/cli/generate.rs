@@ -28,13 +28,13 @@ pub fn run(db: &Path, args: &GenerateArgs) -> Result<Exit, CliError> {
     let result = generate(db, args.accounts, args.audit_events, args.seed, chrono::Utc::now(), |what, done, total| {
         if tty {
             let secs = started.elapsed().as_secs_f64().max(0.001);
-            eprint!("\r{what}: {done}/{total} ({:.0}/s)      ", done as f64 / secs);
+            say_part!("\r{what}: {done}/{total} ({:.0}/s)      ", done as f64 / secs);
         }
     })?;
     if tty {
-        eprintln!();
+        say!();
     }
-    eprintln!(
+    say!(
         "support-desk: generated {} practices, {} accounts, {} audit events in {:.1} s into {}",
         result.practices,
         result.accounts,
@@ -42,7 +42,7 @@ pub fn run(db: &Path, args: &GenerateArgs) -> Result<Exit, CliError> {
         started.elapsed().as_secs_f64(),
         db.display()
     );
-    eprintln!(
+    say!(
         "support-desk: reps rep0001..rep0020 (rep0001-rep0003 are leads), passphrase {REP_PASSPHRASE}; \
          the first {ACCOUNTS_WITH_PIN} accounts have Support PINs (SYN-0000001 has 0001, and so on)"
     );

@@ -57,7 +57,7 @@ pub fn run(db: &Path, args: &InitArgs) -> Result<Exit, CliError> {
     } else {
         format!("a new key file {} (mode 600)", key_path.display())
     };
-    eprintln!(
+    say!(
         "support-desk: created {} (mode 600) with {key_note}; first lead: {}. Keep the key file with the database: without it no Support PIN can be checked.",
         db.display(),
         args.lead

@@ -97,7 +97,7 @@ pub fn run(db: &Path, cmd: &KeyCommand) -> Result<Exit, CliError> {
                 if r.kept_old_keys.is_empty() { "none".into() } else { r.kept_old_keys.join(", ") },
                 if r.dropped_old_keys.is_empty() { "none".into() } else { r.dropped_old_keys.join(", ") },
             ))?;
-            eprintln!(
+            say!(
                 "support-desk: restart every running support-desk: a desk started before the rotation refuses PIN checks until it is"
             );
             Ok(Exit::Ok)

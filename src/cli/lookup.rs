@@ -46,7 +46,7 @@ pub fn run(db: &Path, args: &LookupArgs) -> Result<Exit, CliError> {
         return Ok(Exit::Ok);
     }
     if found.is_empty() {
-        eprintln!("support-desk: no account matches");
+        say!("support-desk: no account matches");
         return Ok(Exit::Ok);
     }
     let rows: Vec<Vec<String>> = found

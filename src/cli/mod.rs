@@ -1,6 +1,29 @@
 //! The command line: one file per subcommand, each with its clap `Args` and a `run` that calls the
 //! core. `main` parses, calls [`dispatch`] and turns the result into an exit code ([`Exit`]).
 
+/// A line on stderr. A closed stderr (`2>&1 | head -1` in a script) is ignored: the command has
+/// already done its work, and `eprintln!` would panic (exit 101) after a PIN was used up.
+macro_rules! say {
+    () => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr());
+    }};
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// Like [`say!`], without the line end (progress lines).
+macro_rules! say_part {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut err = std::io::stderr();
+        let _ = write!(err, $($arg)*);
+        let _ = err.flush();
+    }};
+}
+
 pub mod audit;
 pub mod backup;
 pub mod case;
@@ -200,6 +223,6 @@ pub fn sign_in_with(desk: &mut Desk, username: &str, passphrase: &str) -> Result
 /// already recorded, so a failure here is only reported.
 pub fn sign_out(desk: &mut Desk, session: &Session) {
     if let Err(e) = desk.sign_out(session, false) {
-        eprintln!("support-desk: note: the sign-out was not recorded: {e}");
+        say!("support-desk: note: the sign-out was not recorded: {e}");
     }
 }

@@ -133,7 +133,7 @@ fn check(db: &Path, args: &CheckArgs) -> Result<Exit, CliError> {
             // The guard above made sure a check was made; `Locked` is never the fallback taken.
             let check = check.unwrap_or(PinCheck::Locked);
             if let (Some(a), false) = (approval, args.json) {
-                eprintln!(
+                say!(
                     "support-desk: approval recorded for case {case_id}: {} ({}), valid until {}",
                     output::fit(&a.provider.name, 60),
                     a.provider.id,
@@ -163,7 +163,7 @@ fn check(db: &Path, args: &CheckArgs) -> Result<Exit, CliError> {
     }
     match check {
         PinCheck::Matched => {
-            eprintln!(
+            say!(
                 "support-desk: the caller's Support PIN was replaced by a new one nobody at the desk has seen; \
                  they find it in their account settings"
             );
@@ -171,7 +171,7 @@ fn check(db: &Path, args: &CheckArgs) -> Result<Exit, CliError> {
         }
         PinCheck::Rejected { .. } => Ok(Exit::NoMatch),
         PinCheck::Locked => {
-            eprintln!(
+            say!(
                 "support-desk: the Support PIN is locked; the holder makes a new one in their account settings \
                  (or a lead clears the lock)"
             );

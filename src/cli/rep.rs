@@ -91,7 +91,7 @@ pub fn run(db: &Path, cmd: &RepCommand) -> Result<Exit, CliError> {
                 },
                 None,
             )?;
-            eprintln!("support-desk: added {} as {}", args.user, role.as_str());
+            say!("support-desk: added {} as {}", args.user, role.as_str());
             Ok(Exit::Ok)
         }
         RepCommand::List(args) => {
@@ -137,14 +137,14 @@ pub fn run(db: &Path, cmd: &RepCommand) -> Result<Exit, CliError> {
             }
             let passphrase = secrets::new_passphrase(user)?;
             desk.reset_passphrase(user, &passphrase, None)?;
-            eprintln!("support-desk: passphrase of {user} reset (a sign-in lockout was cleared too)");
+            say!("support-desk: passphrase of {user} reset (a sign-in lockout was cleared too)");
             Ok(Exit::Ok)
         }
         RepCommand::Disable(UserArg { user }) | RepCommand::Enable(UserArg { user }) => {
             let enable = matches!(cmd, RepCommand::Enable(_));
             let mut desk = open_desk(db)?;
             desk.set_rep_enabled(user, enable, None)?;
-            eprintln!("support-desk: {} {user}", if enable { "enabled" } else { "disabled" });
+            say!("support-desk: {} {user}", if enable { "enabled" } else { "disabled" });
             Ok(Exit::Ok)
         }
     }
