@@ -359,10 +359,18 @@ fn a_rep_never_opens_approves_or_closes_a_case_on_their_own_account() {
     assert!(matches!(err, DeskError::Refused(_)), "{err}");
     let err = f.desk.close_case(&sam, case, CaseOutcome::Abandoned).expect_err("own account");
     assert!(matches!(err, DeskError::Refused(_)), "{err}");
+    // Not even a note or a status change: pat is the approver, sam the caller.
+    let err = f.desk.add_case_note(&pat, case, "I looked at it").expect_err("own account");
+    assert!(matches!(err, DeskError::Refused(_)), "{err}");
+    let err = f.desk.set_case_status(&sam, case, CaseStatus::AwaitingApproval).expect_err("own account");
+    assert!(err.to_string().contains("own account"), "{err}");
     assert_eq!(f.events_after(start), [
         ev("approval_recorded", "S-2001", "refused", "rep_own_account"),
         ev("case_closed", "S-2001", "refused", "rep_own_account"),
+        ev("case_updated", "S-2001", "refused", "rep_own_account"),
+        ev("case_updated", "S-2001", "refused", "rep_own_account"),
     ]);
+    assert!(f.desk.case_detail(case).expect("detail").notes.is_empty(), "the note was not kept");
     assert_eq!(f.desk.case_detail(case).expect("detail").summary.status, CaseStatus::AwaitingApproval);
     assert_eq!(f.account_column::<i64>("P-1001", "pin_failures"), 0);
     assert_chain_intact(&f);

@@ -513,6 +513,35 @@ fn set_status(
     })
 }
 
+/// The accounts a case involves: its caller, its target, and the provider who must approve.
+fn involved_accounts(tx: &Transaction<'_>, case: &CaseSummary) -> Result<Vec<AccountId>, DeskError> {
+    let mut involved = vec![case.caller.id.clone()];
+    involved.extend(case.target.as_ref().map(|t| t.id.clone()));
+    involved.extend(required_approver(tx, case)?.map(|a| a.id));
+    Ok(involved)
+}
+
+/// Refuses, and audits the refusal, when the case involves the rep's own account: a rep never
+/// works such a case, not even to add a note or move its status. `Ok(Err(why))` when refused.
+fn refuse_own_case(
+    tx: &Transaction<'_>,
+    session: &Session,
+    case: &CaseSummary,
+    now: DateTime<Utc>,
+    policy: &Policy,
+    asked: &str,
+) -> Result<Result<(), String>, DeskError> {
+    let involved = involved_accounts(tx, case)?;
+    let refs: Vec<&AccountId> = involved.iter().collect();
+    let Some(why) = own_account_refusal(session, &refs) else { return Ok(Ok(())) };
+    audit::append(tx, now, EventKind::CaseUpdated, &NewEvent {
+        reason: Some("rep_own_account".into()),
+        detail: Some(format!("not done: {asked}")),
+        ..case_event(session, case, "refused", policy)
+    })?;
+    Ok(Err(why))
+}
+
 /// Why the rep may not act on this case: a rep never opens, approves or closes a case on their own
 /// account (as caller, target or approver).
 fn own_account_refusal(session: &Session, accounts: &[&AccountId]) -> Option<String> {
@@ -905,10 +934,13 @@ impl Desk {
         let text = clean_text("note", text, true)?;
         let policy = self.policy()?;
         let now = self.clock.now();
-        self.store.write(|tx| {
+        let answer = self.store.write(|tx| {
             require_active(tx, session)?;
             let case = load_case(tx, case_id)?;
             require_open(&case)?;
+            if let Err(why) = refuse_own_case(tx, session, &case, now, &policy, "a note")? {
+                return Ok(Err(why));
+            }
             tx.execute(
                 "INSERT INTO case_notes (case_id, rep_id, at, body) VALUES (?1, ?2, ?3, ?4)",
                 params![case_id.0, session.rep_id.0, to_db(now), text],
@@ -920,8 +952,9 @@ impl Desk {
                 detail: Some(format!("note: {text}")),
                 ..case_event(session, &case, "ok", &policy)
             })?;
-            Ok(())
-        })
+            Ok(Ok(()))
+        })?;
+        answer.map_err(DeskError::Refused)
     }
 
     /// Moves an open case to awaiting approval (the rep asked the provider). Only a request that
@@ -930,10 +963,13 @@ impl Desk {
     pub fn set_case_status(&mut self, session: &Session, case_id: CaseId, to: CaseStatus) -> Result<(), DeskError> {
         let policy = self.policy()?;
         let now = self.clock.now();
-        self.store.write(|tx| {
+        let answer = self.store.write(|tx| {
             require_active(tx, session)?;
             let mut case = load_case(tx, case_id)?;
             require_open(&case)?;
+            if let Err(why) = refuse_own_case(tx, session, &case, now, &policy, &format!("status {}", to.as_str()))? {
+                return Ok(Err(why));
+            }
             match (case.status, to) {
                 (CaseStatus::Open, CaseStatus::AwaitingApproval) => {
                     if required_approver(tx, &case)?.is_none() {
@@ -961,8 +997,9 @@ impl Desk {
             }
             touch(tx, case_id, session, now)?;
             set_status(tx, session, &mut case, to, now, &policy, "set by the rep")?;
-            Ok(())
-        })
+            Ok(Ok(()))
+        })?;
+        answer.map_err(DeskError::Refused)
     }
 
     /// Closes a case with its outcome (`case_closed`). "Assisted" needs a "Support can assist"
