@@ -255,3 +255,22 @@ fn a_backup_is_a_consistent_private_copy_and_never_overwrites() {
     }
     assert!(matches!(f.desk.backup_to(&copy), Err(DeskError::Invalid(_))), "an existing file is refused");
 }
+
+#[test]
+fn a_lowered_lockout_threshold_locks_a_run_of_failures_already_past_it() {
+    let mut f = Fixture::new();
+    let leo = f.leo();
+    let rita = f.rita();
+    f.desk.set_policy(&leo, "pin_lockout_threshold", 10).expect("set");
+    for _ in 0..4 {
+        f.desk.check_pin(&rita, &id("P-1001"), &pin("9999")).expect("check");
+    }
+    f.desk.set_policy(&leo, "pin_lockout_threshold", 2).expect("set");
+    let start = f.head_seq();
+    // Four failures against a threshold of two: even the right PIN is refused, and the lock stays.
+    assert_eq!(f.desk.check_pin(&rita, &id("P-1001"), &pin("0417")).expect("check"), PinCheck::Locked);
+    assert_eq!(f.kinds_after(start), ["pin_locked", "pin_rejected"]);
+    assert_eq!(f.account_column::<bool>("P-1001", "pin_locked"), true);
+    let (_, detail, _) = detail_of_last(&f, "pin_locked");
+    assert_eq!(detail.as_deref(), Some("4 consecutive failures reach the lockout threshold of 2"));
+}

@@ -164,6 +164,26 @@ impl Desk {
                     let seq = audit::append(tx, now, EventKind::PinRejected, &event("locked", Some("pin_locked"), None))?;
                     return Ok(Some((PinCheck::Locked, seq)));
                 }
+                // A lead may lower the threshold below a run of failures already counted: that run
+                // locks the PIN now, before anything is decided on it.
+                let so_far: i64 = tx
+                    .query_row("SELECT pin_failures FROM accounts WHERE id = ?1", [id.as_str()], |r| r.get(0))
+                    .map_err(sql)?;
+                if so_far >= threshold {
+                    tx.execute("UPDATE accounts SET pin_locked = 1 WHERE id = ?1", [id.as_str()]).map_err(sql)?;
+                    audit::append(
+                        tx,
+                        now,
+                        EventKind::PinLocked,
+                        &event(
+                            "locked",
+                            Some("threshold_lowered"),
+                            Some(format!("{so_far} consecutive failures reach the lockout threshold of {threshold}")),
+                        ),
+                    )?;
+                    let seq = audit::append(tx, now, EventKind::PinRejected, &event("locked", Some("pin_locked"), None))?;
+                    return Ok(Some((PinCheck::Locked, seq)));
+                }
                 if let Some((new_hash, key_id)) = &rotation {
                     bind_key_id(tx, key_id)?;
                     tx.execute(
