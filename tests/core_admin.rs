@@ -270,7 +270,7 @@ fn a_lowered_lockout_threshold_locks_a_run_of_failures_already_past_it() {
     // Four failures against a threshold of two: even the right PIN is refused, and the lock stays.
     assert_eq!(f.desk.check_pin(&rita, &id("P-1001"), &pin("0417")).expect("check"), PinCheck::Locked);
     assert_eq!(f.kinds_after(start), ["pin_locked", "pin_rejected"]);
-    assert_eq!(f.account_column::<bool>("P-1001", "pin_locked"), true);
+    assert!(f.account_column::<bool>("P-1001", "pin_locked"));
     let (_, detail, _) = detail_of_last(&f, "pin_locked");
     assert_eq!(detail.as_deref(), Some("4 consecutive failures reach the lockout threshold of 2"));
 }
