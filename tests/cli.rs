@@ -312,6 +312,10 @@ fn audit_verify_passes_then_names_the_row_changed_with_the_sqlite3_shell() {
         .output()
         .expect("sqlite3 runs");
     assert!(edit.status.success(), "{edit:?}");
+    // `check` names the guard that is gone (an edit re-hashed to match would pass the chain).
+    let check = d.run(&["check"], None, None);
+    assert_ne!(check.code, 0, "{check:?}");
+    assert!(check.all().contains("append-only guard audit_events_no_update") && check.all().contains("--head"), "{check:?}");
     let broken = d.run(&["audit", "verify"], None, None);
     assert_eq!(broken.code, 1, "{broken:?}");
     assert!(broken.stdout.starts_with("broken at sequence 7:"), "{broken:?}");

@@ -4,7 +4,7 @@
 use super::audit::ChainStatus;
 use super::error::{DeskError, describe_sqlite, is_damage};
 use super::store::SCHEMA_VERSION;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use serde::Serialize;
 use std::path::Path;
 
@@ -54,6 +54,7 @@ pub fn check(path: &Path) -> Result<Health, DeskError> {
             }
         }
     }
+    problems.extend(missing_guards(&conn).map_err(fail)?);
     let has_trail: bool = conn
         .query_row("SELECT count(*) FROM sqlite_schema WHERE name = 'audit_events'", [], |r| r.get::<_, i64>(0))
         .map_err(fail)?
@@ -64,4 +65,41 @@ pub fn check(path: &Path) -> Result<Health, DeskError> {
         None
     };
     Ok(Health { problems, schema_version, chain })
+}
+
+/// The triggers that make the audit trail and its anchors append-only.
+const GUARDS: [(&str, &str); 4] = [
+    ("audit_events_no_update", "audit_events"),
+    ("audit_events_no_delete", "audit_events"),
+    ("audit_anchors_no_update", "audit_anchors"),
+    ("audit_anchors_no_delete", "audit_anchors"),
+];
+
+/// The append-only guards that are missing or no longer abort. Nothing in the desk drops them: a
+/// missing one means someone with write access to the file removed it, and rows may have been
+/// changed and re-hashed since (only a head kept outside the file, `audit verify --head`, can tell).
+pub(crate) fn missing_guards(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    let mut problems = Vec::new();
+    for (name, table) in GUARDS {
+        let table_there: bool = conn.query_row(
+            "SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+            [table],
+            |r| r.get(0),
+        )?;
+        if !table_there {
+            continue;
+        }
+        let sql: Option<String> = conn
+            .query_row("SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = ?1", [name], |r| r.get(0))
+            .optional()?;
+        let aborts = sql.as_deref().is_some_and(|s| s.to_ascii_uppercase().replace(' ', "").contains("RAISE(ABORT"));
+        if !aborts {
+            problems.push(format!(
+                "the append-only guard {name} on {table} is missing or altered: someone with write access to the \
+                 file removed it, so rows could have been changed and re-hashed; compare the head with one kept \
+                 outside the file (`audit verify --head SEQ:HASH`)"
+            ));
+        }
+    }
+    Ok(problems)
 }
