@@ -547,3 +547,20 @@ fn an_import_that_lands_between_comparing_and_writing_stops_this_one() {
     assert_eq!(f.desk.account(&id("P-00008")).expect("read").expect("exists").name, "Dr. P Eight", "the other one stands");
     assert_eq!(f.kinds_after(head), ["directory_imported"]);
 }
+
+#[test]
+fn a_small_directory_is_not_emptied_by_a_wrong_file_either() {
+    let mut f = Fixture::empty();
+    let all = write(&f, "all.csv", &providers(16, "P"));
+    import(&mut f, &all, ImportOptions::default());
+    // Another desk's export by mistake: none of the 16 accounts is in it.
+    let wrong = write(&f, "wrong.csv", &providers(3, "X"));
+    let refused = import(&mut f, &wrong, ImportOptions::default());
+    assert!(refused.refused && !refused.written, "{refused:?}");
+    assert!(refused.notes.iter().any(|n| n.contains("16 of 16 active accounts")), "{:?}", refused.notes);
+    assert_eq!(count(&f, "SELECT count(*) FROM accounts WHERE active = 1"), 16);
+    // Two leavers of sixteen are an ordinary sync.
+    let fourteen = write(&f, "fourteen.csv", &providers(14, "P"));
+    let two = import(&mut f, &fourteen, ImportOptions::default());
+    assert!(two.written && two.removed == 2, "{two:?}");
+}

@@ -22,8 +22,8 @@ pub struct ImportArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Accept a file that marks many accounts inactive (by default a file that would mark at least
-    /// 25 accounts and more than 10 % of the active directory inactive is refused: that is what an
-    /// export cut short looks like)
+    /// 25 accounts and more than 10 % of the active directory inactive, or at least 3 and more than
+    /// 25 %, is refused: that is what an export cut short looks like)
     #[arg(long)]
     pub allow_removals: bool,
     /// Print the report as JSON

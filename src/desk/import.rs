@@ -52,6 +52,12 @@ pub struct ImportOptions {
 pub const MASS_REMOVAL_MIN: u64 = 25;
 /// See [`MASS_REMOVAL_MIN`].
 pub const MASS_REMOVAL_PERCENT: u64 = 10;
+/// On a small directory: at least [`SMALL_REMOVAL_MIN`] accounts and more than
+/// [`SMALL_REMOVAL_PERCENT`] % of it are refused too (a 16-account desk loses everyone to a
+/// wrong file long before 25 removals).
+pub const SMALL_REMOVAL_MIN: u64 = 3;
+/// See [`SMALL_REMOVAL_MIN`].
+pub const SMALL_REMOVAL_PERCENT: u64 = 25;
 
 /// Which pass an import is in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -779,11 +785,16 @@ fn finish_write(conn: &Connection, plan: &Plan) -> Result<(), DeskError> {
 /// Why a file is refused for the number of accounts it would mark inactive, if it is.
 fn mass_removal(plan: &Plan) -> Option<String> {
     let removed = plan.counts.removed;
-    if removed < MASS_REMOVAL_MIN || removed * 100 <= plan.active * MASS_REMOVAL_PERCENT {
+    let over = |min: u64, percent: u64| removed >= min && removed * 100 > plan.active * percent;
+    let percent = if over(MASS_REMOVAL_MIN, MASS_REMOVAL_PERCENT) {
+        MASS_REMOVAL_PERCENT
+    } else if over(SMALL_REMOVAL_MIN, SMALL_REMOVAL_PERCENT) {
+        SMALL_REMOVAL_PERCENT
+    } else {
         return None;
-    }
+    };
     Some(format!(
-        "the file would mark {removed} of {} active accounts inactive (more than {MASS_REMOVAL_PERCENT} %); \
+        "the file would mark {removed} of {} active accounts inactive (more than {percent} %); \
          an export cut short (a spreadsheet's row limit, a failed transfer) looks like this. Check the file; \
          if the removals are meant, run again with --allow-removals",
         plan.active

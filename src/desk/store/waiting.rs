@@ -51,7 +51,9 @@ pub(crate) fn busy_handler(count: i32) -> bool {
         return false;
     }
     let now = now_ms();
-    if count == 0 {
+    // A whole transaction retried after a statement's bound is still the same wait.
+    let last = LAST_CALL_MS.load(Ordering::Relaxed);
+    if count == 0 && (last == 0 || now.saturating_sub(last) > FRESH_MS) {
         WAIT_STARTED_MS.store(now, Ordering::Relaxed);
     }
     LAST_CALL_MS.store(now, Ordering::Relaxed);
