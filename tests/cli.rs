@@ -635,3 +635,11 @@ fn a_reader_that_goes_away_never_makes_a_command_panic() {
         assert!(["0", "1", "5", "6"].contains(&code.as_str()), "{command}: exit {code}");
     }
 }
+
+#[test]
+fn verifying_a_directory_instead_of_an_export_is_a_wrong_argument_not_tampering() {
+    let d = Demo::new();
+    let r = d.run(&["audit", "verify", "--file", d.dir.path().to_str().expect("utf-8")], None, None);
+    assert_eq!(r.code, 5, "{r:?}");
+    assert!(r.stderr.contains("is not a file") && !r.all().contains("changed after"), "{r:?}");
+}

@@ -218,6 +218,10 @@ fn verify(db: &Path, args: &VerifyArgs) -> Result<Exit, CliError> {
 fn verify_file(file: &Path, json: bool) -> Result<Exit, CliError> {
     let reader = std::fs::File::open(file)
         .map_err(|e| CliError::new(Exit::NotFound, format!("cannot open {}: {e}", file.display())))?;
+    // A directory opens but cannot be read: that is a wrong argument, not a changed export.
+    if !reader.metadata().is_ok_and(|m| m.is_file()) {
+        return Err(CliError::new(Exit::NotFound, format!("{} is not a file (give the exported .jsonl file)", file.display())));
+    }
     let check = verify_export(std::io::BufReader::new(reader));
     if json {
         output::print_json(&check)?;
