@@ -236,3 +236,21 @@ fn a_command_waiting_for_another_programs_lock_says_so_on_a_terminal() {
     let screen = tmux.wait_until("the command's exit status", |s| s.lines().any(|l| l.starts_with("exit=")));
     assert!(screen.lines().any(|l| l.starts_with("matched")) && screen.contains("\nexit=0"), "{screen}");
 }
+
+#[test]
+fn a_sign_out_that_cannot_be_recorded_is_said_once_the_shell_is_back() {
+    let Some(tmux) = Tmux::start(100, 24) else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = prepare_demo(dir.path());
+    launch(&tmux, dir.path(), &db);
+    sign_in_rita(&tmux);
+    let lock = hold_write_lock(&db);
+    // Quitting signs rita out, which waits for the lock; a second Ctrl-C stops the wait.
+    tmux.send(&["C-c"]);
+    tmux.wait_for("Database held by another program, waiting");
+    tmux.send(&["C-c"]);
+    assert_shell_sane(dir.path());
+    tmux.wait_for("your sign-out was not recorded in the audit trail");
+    drop(lock);
+    assert_eq!(last_event(&db), ("signed_in".to_string(), Some("rita".to_string())));
+}

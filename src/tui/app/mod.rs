@@ -74,6 +74,8 @@ pub struct App {
     status: Option<Status>,
     pending: Option<Action>,
     quit: bool,
+    /// Why the sign-out on quitting could not be recorded, to say once the terminal is back.
+    unrecorded_sign_out: Option<String>,
     last_input: Instant,
     /// The idle timeout in force, read once at sign-in (not on every tick).
     idle_minutes: u64,
@@ -99,6 +101,7 @@ impl App {
             status: None,
             pending: None,
             quit: false,
+            unrecorded_sign_out: None,
             last_input: Instant::now(),
             idle_minutes: 15,
         }
@@ -135,6 +138,11 @@ impl App {
     /// True once the rep asked to quit.
     pub fn should_quit(&self) -> bool {
         self.quit
+    }
+
+    /// Why the sign-out on quitting was not recorded, if it was not (disk full, lock held).
+    pub fn unrecorded_sign_out(&self) -> Option<&str> {
+        self.unrecorded_sign_out.as_deref()
     }
 
     /// The signed-in rep, if any.
@@ -319,8 +327,10 @@ impl App {
         match action {
             Action::ToggleHelp => self.help = !self.help,
             Action::Quit => {
-                if let Some(s) = self.session.take() {
-                    let _ = self.desk.sign_out(&s, false);
+                if let Some(s) = self.session.take()
+                    && let Err(e) = self.desk.sign_out(&s, false)
+                {
+                    self.unrecorded_sign_out = Some(e.to_string());
                 }
                 self.quit = true;
             }
