@@ -32,7 +32,7 @@ fn ids(f: &Fixture, query: &str) -> Vec<String> {
 #[test]
 fn a_composed_query_finds_a_decomposed_name() {
     let f = imported();
-    for query in ["José", "Jose\u{301}", "jose", "JOSÉ", "josé prueba"] {
+    for query in ["José", "Jose\u{301}", "jose", "JOSÉ", "josé prueba", "José  Prueba", "josé\tprueba"] {
         assert_eq!(ids(&f, query), ["S-0005"], "{query:?}");
     }
     // Stored as one composed glyph.

@@ -237,8 +237,15 @@ fn lookup_on(
     let trimmed = query.trim();
 
     // Control characters never belong to a name and the full-text index refuses some (NUL).
-    // Nothing in the directory is longer than this; a longer paste would only cost time.
-    let folded: String = fold(trimmed).chars().filter(|c| !c.is_control()).take(MAX_QUERY_CHARS).collect();
+    // Nothing in the directory is longer than this; a longer paste would only cost time. Runs of
+    // spaces (a double space typed, a name pasted from a table) count as one.
+    let folded: String = fold(trimmed)
+        .chars()
+        .map(|c| if c.is_whitespace() { ' ' } else { c })
+        .filter(|c| !c.is_control())
+        .take(MAX_QUERY_CHARS)
+        .collect();
+    let folded = folded.split_whitespace().collect::<Vec<_>>().join(" ");
     if folded.is_empty() || limit == 0 {
         return Ok(Vec::new());
     }
