@@ -222,6 +222,16 @@ fn main() {
     report("page: 101st page by keyset", time(&mut || {
         std::hint::black_box(desk.review_page(by, &base, EventView::All, deep_before, 100).expect("page"));
     }));
+    // Every verdict of the day examined: what one page of this view costs on a trail where such
+    // verdicts are rare (here nearly every verdict lacks a match, so a page of 100 fills early).
+    let every: Vec<Duration> = (0..n.min(3))
+        .map(|_| {
+            let t = Instant::now();
+            std::hint::black_box(desk.review_page(by, &day, EventView::VerdictsWithoutPin, None, 1_000_000).expect("page"));
+            t.elapsed()
+        })
+        .collect();
+    report("page: verdicts without a PIN match, last day, all of them", every);
     for (name, filter) in [("day", &day), ("week", &week), ("month", &month), ("year", &year)] {
         report(&format!("accounts failing across reps, last {name}"), time(&mut || {
             std::hint::black_box(desk.accounts_failing_across_reps(by, filter).expect("spread"));
@@ -249,6 +259,10 @@ fn main() {
     report("chart: rep, last month (per day)", time(&mut || {
         std::hint::black_box(desk.failure_chart(by, &rep_month, utc).expect("chart"));
     }));
+    let t = Instant::now();
+    let mismatches = support_desk::desk::failure_slots::recount(&rusqlite::Connection::open(&db).expect("open")).expect("recount");
+    assert!(mismatches.is_empty(), "{mismatches:?}");
+    println!("check: failure rollup recounted from the events in {:.2} s", t.elapsed().as_secs_f64());
     let t = Instant::now();
     let status = desk.verify_chain().expect("verify");
     let secs = t.elapsed().as_secs_f64();
