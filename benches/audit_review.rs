@@ -102,7 +102,7 @@ fn build_trail(db: &Path, events: i64, start: chrono::DateTime<Utc>) {
                     925..=929 => ("account_unlocked", "ok", Some("unlock"), Some(account), None),
                     _ => ("signed_out", "ok", None, None, None),
                 };
-                let case_id = (roll % 7 == 0).then(|| (i / 4) as i64);
+                let case_id = roll.is_multiple_of(7).then_some(i / 4);
                 let mut e = AuditEvent {
                     seq,
                     at,
