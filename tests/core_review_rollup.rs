@@ -271,8 +271,10 @@ fn every_path_that_writes_audit_events_keeps_the_rollup_equal_to_a_recount() {
 
     // Import writes an audit event, but not a failure: the rollup is untouched.
     let before = rollup_rows(&f.path);
+    let head = f.head_seq();
     let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/directory-spreadsheet-export.csv");
     f.desk.import_directory(&file, ImportOptions { skip_bad: true, ..ImportOptions::default() }, &mut |_| {}).expect("import");
+    assert!(f.head_seq() > head, "the import wrote its audit event");
     assert_eq!(rollup_rows(&f.path), before);
     assert_eq!(recount(&f.path), []);
     let health = check(&f.path).expect("check");
