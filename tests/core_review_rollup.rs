@@ -273,7 +273,7 @@ fn every_path_that_writes_audit_events_keeps_the_rollup_equal_to_a_recount() {
     let before = rollup_rows(&f.path);
     let head = f.head_seq();
     let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/directory-spreadsheet-export.csv");
-    f.desk.import_directory(&file, ImportOptions { skip_bad: true, ..ImportOptions::default() }, &mut |_| {}).expect("import");
+    f.desk.import_directory(&file, ImportOptions { skip_bad: true, allow_removals: true, ..ImportOptions::default() }, &mut |_| {}).expect("import");
     assert!(f.head_seq() > head, "the import wrote its audit event");
     assert_eq!(rollup_rows(&f.path), before);
     assert_eq!(recount(&f.path), []);
@@ -337,6 +337,23 @@ fn a_rollup_changed_behind_the_apps_back_is_named_by_check() {
         health.failure_rollup,
         Some(vec![SlotMismatch { start, rollup: (failures + 2, lockouts), events: (failures, lockouts) }])
     );
+    assert_eq!(health.problems.len(), 1, "{:?}", health.problems);
+    assert!(health.problems[0].contains("audit_failure_slots_update_guard is missing or altered"));
+}
+
+#[test]
+fn a_counting_trigger_replaced_behind_the_apps_back_is_named_before_it_miscounts() {
+    let f = Fixture::new();
+    f.raw()
+        .execute_batch(
+            "DROP TRIGGER audit_failure_slots_count; \
+             CREATE TRIGGER audit_failure_slots_count AFTER INSERT ON audit_events WHEN 0 BEGIN SELECT 1; END;",
+        )
+        .expect("replace the trigger");
+    let health = check(&f.path).expect("check");
+    assert_eq!(health.failure_rollup, Some(Vec::new()), "nothing miscounted yet");
+    assert!(!health.is_sound());
+    assert!(health.problems.iter().any(|p| p.contains("audit_failure_slots_count is missing or altered")), "{:?}", health.problems);
 }
 
 #[test]

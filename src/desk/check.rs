@@ -60,6 +60,7 @@ pub fn check(path: &Path) -> Result<Health, DeskError> {
         }
     }
     problems.extend(missing_guards(&conn).map_err(fail)?);
+    problems.extend(failure_slots::altered_triggers(&conn).map_err(fail)?);
     let has = |name: &str| -> Result<bool, DeskError> {
         let n: i64 = conn.query_row("SELECT count(*) FROM sqlite_schema WHERE name = ?1", [name], |r| r.get(0)).map_err(fail)?;
         Ok(n > 0)

@@ -8,7 +8,7 @@
 
 use super::audit::EventKind;
 use chrono::{DateTime, TimeZone, Utc};
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
 /// Width of one rollup slot: every time zone's offset is a multiple of it, so a slot never spans
@@ -85,6 +85,49 @@ pub(crate) fn rolled_up(conn: &Connection, grid: Grid, first: i64, end: i64) -> 
     Ok(out)
 }
 
+/// The rollup's triggers: the one that counts each failure event, and the guards that refuse every
+/// other write to the rollup.
+const TRIGGERS: [&str; 4] = [
+    "audit_failure_slots_count",
+    "audit_failure_slots_insert_guard",
+    "audit_failure_slots_update_guard",
+    "audit_failure_slots_delete_guard",
+];
+
+/// The text of trigger `name` as migration 0006 created it (SQLite keeps it without the `;`).
+fn created_trigger(name: &str) -> Option<&'static str> {
+    let sql = include_str!("store/migrations/0006_review_rollups.sql");
+    let start = sql.find(&format!("CREATE TRIGGER {name} "))?;
+    let end = start + sql[start..].find("\nEND;")? + "\nEND".len();
+    Some(&sql[start..end])
+}
+
+/// The rollup's triggers that are missing or differ from the ones the migration created (the desk
+/// never changes them: only someone with write access to the file can). Without the counting
+/// trigger, failures written from then on would not reach the chart; without a guard, the rollup
+/// could be changed directly. Empty on a database without the rollup.
+pub(crate) fn altered_triggers(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    let has_rollup: bool =
+        conn.query_row("SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = 'audit_failure_slots'", [], |r| r.get(0))?;
+    if !has_rollup {
+        return Ok(Vec::new());
+    }
+    let mut problems = Vec::new();
+    for name in TRIGGERS {
+        let sql: Option<String> = conn
+            .query_row("SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = ?1", [name], |r| r.get(0))
+            .optional()?;
+        if sql.is_none() || sql.as_deref() != created_trigger(name) {
+            problems.push(format!(
+                "the failure rollup's trigger {name} is missing or altered: someone with write access to the file \
+                 changed it, so the failure chart may stop matching the audit events (the events themselves are \
+                 what the chain proves)"
+            ));
+        }
+    }
+    Ok(problems)
+}
+
 /// A quarter hour where the rollup and the audit events disagree.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SlotMismatch {
@@ -139,6 +182,14 @@ mod tests {
         assert!(sql.contains(&FAILED_PIN_SQL["e.".len()..]));
         assert!(sql.contains("unixepoch(at) / 900 - (unixepoch(at) % 900 < 0)"));
         assert_eq!(SLOT_SECONDS, 900);
+    }
+
+    #[test]
+    fn every_rollup_trigger_is_found_in_the_migration() {
+        for name in TRIGGERS {
+            let sql = created_trigger(name).expect("created by migration 0006");
+            assert!(sql.starts_with("CREATE TRIGGER ") && sql.ends_with("\nEND"), "{sql}");
+        }
     }
 
     #[test]
