@@ -1,7 +1,9 @@
 //! Audit review on a generated trail of 10,000,000 events (a year of a busy desk): the first
 //! page, each filter change, the pattern views, the chart, and chain verification throughput.
 //! Run with `cargo bench --bench audit_review` (`--events N` for a smaller trail, `--n K` for the
-//! repetitions per query). Prints p50 / p99 and the machine. Never run by `cargo test`.
+//! repetitions per query, `--db PATH` to keep the trail in PATH and reuse it on the next run: a
+//! trail kept by an older build is migrated when opened, and the migration is timed). Prints p50 /
+//! p99 and the machine. Never run by `cargo test`.
 //!
 //! The trail is written directly in batched inserts with correct chain hashes, in one transaction
 //! (the use cases would take hours for ten million events; the rows are the same shape).
@@ -12,6 +14,7 @@ use support::{machine, percentile};
 
 use chrono::{Duration as Age, FixedOffset, TimeZone, Utc};
 use rusqlite::params;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support_desk::desk::audit::{AuditEvent, ChainStatus, GENESIS};
@@ -26,7 +29,7 @@ fn report(name: &str, mut samples: Vec<Duration>) {
     samples.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
-        "{name:<52} n={:<3} p50={:>8.2} ms  p99={:>8.2} ms",
+        "{name:<60} n={:<3} p50={:>8.2} ms  p99={:>8.2} ms",
         samples.len(),
         ms(percentile(&samples, 0.5)),
         ms(percentile(&samples, 0.99)),
@@ -55,26 +58,18 @@ impl Rng {
 const REPS: u64 = 200;
 const ACCOUNTS: u64 = 50_000;
 
-fn main() {
-    let events = arg("--events", 10_000_000) as i64;
-    let n = arg("--n", 30);
-    println!("machine: {}", machine());
-    println!("profile: {}; trail: {events} events over 365 days", if cfg!(debug_assertions) { "debug" } else { "release" });
-    let dir = tempfile::tempdir().expect("tempdir");
-    let db = dir.path().join("bench.sqlite");
-    let end = Utc.with_ymd_and_hms(2031, 6, 9, 12, 0, 0).single().expect("instant");
-    let start = end - Age::days(365);
+/// Writes a new bench database at `db`: the lead, then `events` generated events from `start`.
+fn build_trail(db: &Path, events: i64, start: chrono::DateTime<Utc>) {
     let clock = Arc::new(FixedClock::at(start - Age::hours(1)));
-    let mut desk = Desk::open_with_key(&db, OpenMode::Create, PinKey::from_bytes([9u8; 32])).expect("open").with_clock(clock.clone());
+    let mut desk = Desk::open_with_key(db, OpenMode::Create, PinKey::from_bytes([9u8; 32])).expect("open").with_clock(clock);
     desk.add_rep(&NewRep { username: "lead", display_name: "Bench Lead", role: RepRole::Lead, passphrase: "bench-lead-passphrase", account_id: None }, None)
         .expect("lead");
-    let SignIn::SignedIn(lead) = desk.sign_in("lead", "bench-lead-passphrase").expect("sign in") else { panic!("refused") };
     drop(desk);
 
     // Generate the trail after the events the set-up wrote.
     let t0 = Instant::now();
     {
-        let mut conn = rusqlite::Connection::open(&db).expect("open");
+        let mut conn = rusqlite::Connection::open(db).expect("open");
         conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA cache_size = -262144;").expect("pragmas");
         let (mut seq, mut prev): (i64, String) = conn
             .query_row("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -107,7 +102,7 @@ fn main() {
                     925..=929 => ("account_unlocked", "ok", Some("unlock"), Some(account), None),
                     _ => ("signed_out", "ok", None, None, None),
                 };
-                let case_id = (roll % 7 == 0).then(|| (i / 4) as i64);
+                let case_id = roll.is_multiple_of(7).then_some(i / 4);
                 let mut e = AuditEvent {
                     seq,
                     at,
@@ -140,9 +135,29 @@ fn main() {
         conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;").expect("checkpoint");
     }
     println!("generated {events} events in {:.1} s", t0.elapsed().as_secs_f64());
+}
 
-    clock.set(end);
-    let desk = Desk::open_with_key(&db, OpenMode::Existing, PinKey::from_bytes([9u8; 32])).expect("open").with_clock(clock.clone());
+fn main() {
+    let events = arg("--events", 10_000_000) as i64;
+    let n = arg("--n", 30);
+    let kept: Option<PathBuf> = std::env::args().skip_while(|a| a != "--db").nth(1).map(PathBuf::from);
+    println!("machine: {}", machine());
+    println!("profile: {}", if cfg!(debug_assertions) { "debug" } else { "release" });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = kept.unwrap_or_else(|| dir.path().join("bench.sqlite"));
+    let end = Utc.with_ymd_and_hms(2031, 6, 9, 12, 0, 0).single().expect("instant");
+    let start = end - Age::days(365);
+    if db.exists() {
+        println!("trail: reusing {}", db.display());
+    } else {
+        println!("trail: {events} events over 365 days");
+        build_trail(&db, events, start);
+    }
+    let clock = Arc::new(FixedClock::at(end));
+    let t = Instant::now();
+    let mut desk = Desk::open_with_key(&db, OpenMode::Existing, PinKey::from_bytes([9u8; 32])).expect("open").with_clock(clock.clone());
+    println!("open (with any migration the trail lacks): {:.1} s", t.elapsed().as_secs_f64());
+    let SignIn::SignedIn(lead) = desk.sign_in("lead", "bench-lead-passphrase").expect("sign in") else { panic!("refused") };
     let by = Some(&lead);
     let utc = FixedOffset::east_opt(0).expect("offset");
     let time = |f: &mut dyn FnMut()| -> Vec<Duration> {
@@ -180,6 +195,11 @@ fn main() {
         ("view: unlocks, last month", with(&|f| f.range = TimeRange::LastMonth), EventView::Unlocks),
         ("view: sign-in failures", base.clone(), EventView::SignInFailures),
         ("view: verdicts without a PIN match, last day", with(&|f| f.range = TimeRange::LastDay), EventView::VerdictsWithoutPin),
+        ("view: verdicts without a PIN match, last month", with(&|f| f.range = TimeRange::LastMonth), EventView::VerdictsWithoutPin),
+        ("view: verdicts without a PIN match, rep, last month", with(&|f| {
+            f.rep = Some("rep042".into());
+            f.range = TimeRange::LastMonth;
+        }), EventView::VerdictsWithoutPin),
     ];
     for (name, filter, view) in &pages {
         report(&format!("page: {name}"), time(&mut || {
@@ -202,7 +222,17 @@ fn main() {
     report("page: 101st page by keyset", time(&mut || {
         std::hint::black_box(desk.review_page(by, &base, EventView::All, deep_before, 100).expect("page"));
     }));
-    for (name, filter) in [("day", &day), ("week", &week), ("month", &month)] {
+    // Every verdict of the day examined: what one page of this view costs on a trail where such
+    // verdicts are rare (here nearly every verdict lacks a match, so a page of 100 fills early).
+    let every: Vec<Duration> = (0..n.min(3))
+        .map(|_| {
+            let t = Instant::now();
+            std::hint::black_box(desk.review_page(by, &day, EventView::VerdictsWithoutPin, None, 1_000_000).expect("page"));
+            t.elapsed()
+        })
+        .collect();
+    report("page: verdicts without a PIN match, last day, all of them", every);
+    for (name, filter) in [("day", &day), ("week", &week), ("month", &month), ("year", &year)] {
         report(&format!("accounts failing across reps, last {name}"), time(&mut || {
             std::hint::black_box(desk.accounts_failing_across_reps(by, filter).expect("spread"));
         }));
@@ -215,9 +245,28 @@ fn main() {
             std::hint::black_box(desk.failure_chart(by, filter, utc).expect("chart"));
         }));
     }
+    // India's half-hour offset: local buckets that do not start on a UTC hour.
+    let india = FixedOffset::east_opt(5 * 3600 + 1800).expect("offset");
+    for (name, filter) in [("month (per day)", &month), ("year (per week)", &year)] {
+        report(&format!("chart: last {name}, UTC+05:30"), time(&mut || {
+            std::hint::black_box(desk.failure_chart(by, filter, india).expect("chart"));
+        }));
+    }
+    let rep_month = with(&|f| {
+        f.rep = Some("rep042".into());
+        f.range = TimeRange::LastMonth;
+    });
+    report("chart: rep, last month (per day)", time(&mut || {
+        std::hint::black_box(desk.failure_chart(by, &rep_month, utc).expect("chart"));
+    }));
+    let t = Instant::now();
+    let mismatches = support_desk::desk::failure_slots::recount(&rusqlite::Connection::open(&db).expect("open")).expect("recount");
+    assert!(mismatches.is_empty(), "{mismatches:?}");
+    println!("check: failure rollup recounted from the events in {:.2} s", t.elapsed().as_secs_f64());
     let t = Instant::now();
     let status = desk.verify_chain().expect("verify");
     let secs = t.elapsed().as_secs_f64();
     assert!(matches!(status, ChainStatus::Intact { .. }), "{status:?}");
-    println!("verify: {} events in {secs:.2} s = {:.0} events/s", events, events as f64 / secs);
+    let ChainStatus::Intact { events, .. } = status else { return };
+    println!("verify: {events} events in {secs:.2} s = {:.0} events/s", events as f64 / secs);
 }

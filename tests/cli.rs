@@ -574,6 +574,7 @@ fn check_reports_a_sound_copy_and_a_damaged_one_without_changing_it() {
     let sound = check(&db);
     assert_eq!(sound.status.code(), Some(0), "{}", String::from_utf8_lossy(&sound.stdout));
     assert!(String::from_utf8_lossy(&sound.stdout).contains("audit chain: intact"));
+    assert!(String::from_utf8_lossy(&sound.stdout).contains("failure rollup: matches the audit events"));
 
     let bytes = std::fs::read(&db).expect("read");
     let damaged = dir.path().join("damaged.sqlite");

@@ -4,6 +4,7 @@ use super::exit::{CliError, Exit};
 use super::output;
 use crate::desk::audit::ChainStatus;
 use crate::desk::check::check;
+use crate::desk::failure_slots::SlotMismatch;
 use crate::desk::DeskError;
 use crate::desk::store::SCHEMA_VERSION;
 use clap::Args;
@@ -15,6 +16,25 @@ pub struct CheckArgs {
     /// Print JSON
     #[arg(long)]
     pub json: bool,
+}
+
+/// The failure rollup's line: it agrees with the events, or where it does not.
+fn rollup_line(mismatches: Option<&[SlotMismatch]>) -> String {
+    match mismatches {
+        None => String::new(),
+        Some([]) => "failure rollup: matches the audit events\n".into(),
+        Some(all @ [first, ..]) => format!(
+            "failure rollup: differs from the audit events in {} quarter hour(s), first at {} \
+             (rollup {} failures {} lockouts, events {} failures {} lockouts): the failure chart would be wrong there; \
+             it was changed behind the app's back (the audit events are what the chain proves)\n",
+            all.len(),
+            first.start,
+            first.rollup.0,
+            first.rollup.1,
+            first.events.0,
+            first.events.1
+        ),
+    }
 }
 
 /// Prints what the check found; exit 0 when sound, 1 when something is wrong.
@@ -60,6 +80,7 @@ pub fn run(db: &Path, args: &CheckArgs) -> Result<Exit, CliError> {
             }
             None => text.push_str("audit chain: not checked (no audit trail this build can read)\n"),
         }
+        text.push_str(&rollup_line(health.failure_rollup.as_deref()));
         output::print(&text)?;
     }
     Ok(if health.is_sound() { Exit::Ok } else { Exit::NoMatch })

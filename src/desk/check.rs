@@ -3,6 +3,7 @@
 
 use super::audit::ChainStatus;
 use super::error::{DeskError, describe_sqlite, is_damage};
+use super::failure_slots::{self, SlotMismatch};
 use super::store::SCHEMA_VERSION;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use serde::Serialize;
@@ -17,6 +18,9 @@ pub struct Health {
     pub schema_version: i64,
     /// The audit chain, when the file is a support-desk database this build can read.
     pub chain: Option<ChainStatus>,
+    /// Quarter hours where the failure rollup (the chart's counts) differs from a recount of the
+    /// audit events: empty when they agree; `None` when the file has no rollup (schema before 6).
+    pub failure_rollup: Option<Vec<SlotMismatch>>,
 }
 
 impl Health {
@@ -25,6 +29,7 @@ impl Health {
         self.problems.is_empty()
             && self.schema_version <= SCHEMA_VERSION
             && matches!(self.chain, Some(ChainStatus::Intact { .. }))
+            && self.failure_rollup.as_ref().is_none_or(Vec::is_empty)
     }
 }
 
@@ -55,16 +60,25 @@ pub fn check(path: &Path) -> Result<Health, DeskError> {
         }
     }
     problems.extend(missing_guards(&conn).map_err(fail)?);
-    let has_trail: bool = conn
-        .query_row("SELECT count(*) FROM sqlite_schema WHERE name = 'audit_events'", [], |r| r.get::<_, i64>(0))
-        .map_err(fail)?
-        > 0;
+    problems.extend(failure_slots::altered_triggers(&conn).map_err(fail)?);
+    let has = |name: &str| -> Result<bool, DeskError> {
+        let n: i64 = conn.query_row("SELECT count(*) FROM sqlite_schema WHERE name = ?1", [name], |r| r.get(0)).map_err(fail)?;
+        Ok(n > 0)
+    };
+    let has_trail = has("audit_events")?;
     let chain = if has_trail && schema_version <= SCHEMA_VERSION {
         Some(super::trail::verify_chain_on(&conn).map_err(fail)?)
     } else {
         None
     };
-    Ok(Health { problems, schema_version, chain })
+    // Derived data is checked against the events it is derived from, so a chart can never
+    // disagree with the trail unnoticed.
+    let failure_rollup = if has_trail && has("audit_failure_slots")? && schema_version <= SCHEMA_VERSION {
+        Some(failure_slots::recount(&conn).map_err(fail)?)
+    } else {
+        None
+    };
+    Ok(Health { problems, schema_version, chain, failure_rollup })
 }
 
 /// The triggers that make the audit trail and its anchors append-only.

@@ -12,6 +12,7 @@ pub mod clock;
 mod directory;
 pub mod error;
 pub mod example;
+pub mod failure_slots;
 pub mod generate;
 pub mod ids;
 pub mod import;

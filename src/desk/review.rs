@@ -5,10 +5,15 @@
 //! search on the primary key, assuming the clock mostly moves forward), so every query walks an
 //! index in sequence order and pages newest first by keyset (`seq < last seen`): the cost of a
 //! page does not grow with the size of the trail.
+//!
+//! Failed Support PIN checks have a covering partial index (`audit_failed_pin`), so the pattern
+//! views and a filtered chart read only index entries of failures; the unfiltered chart reads the
+//! failure rollup ([`super::failure_slots`]): at most one small row per quarter hour.
 
 use super::audit::{self, AuditEvent, EventKind, NewEvent};
 use super::clock::{from_db, to_db};
 use super::error::DeskError;
+use super::failure_slots::{self, BucketCount, FAILED_PIN, FAILED_PIN_SQL, Grid};
 use super::ids::AccountId;
 use super::reps::{RepRole, Session};
 use super::store::sql;
@@ -26,9 +31,6 @@ pub const ACROSS_REPS: i64 = 2;
 pub const ACROSS_ACCOUNTS: i64 = 3;
 /// Longest note a review may carry.
 pub const MAX_NOTE_CHARS: usize = 2000;
-
-/// The kinds that count as a failed Support PIN check on the chart and in the pattern views.
-const FAILED_PIN: &[EventKind] = &[EventKind::PinRejected, EventKind::PinLocked];
 
 /// A time range to review, relative to the desk clock's now.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -233,6 +235,31 @@ pub enum BucketSize {
     Week,
 }
 
+impl BucketSize {
+    /// How long one bar lasts (a fixed offset has no daylight saving: every day is 24 hours).
+    fn step(self) -> Duration {
+        match self {
+            BucketSize::Hour => Duration::hours(1),
+            BucketSize::Day => Duration::days(1),
+            BucketSize::Week => Duration::days(7),
+        }
+    }
+
+    /// The bar width for a chart spanning `span`.
+    fn for_span(span: Duration) -> BucketSize {
+        if span <= Duration::hours(48) {
+            BucketSize::Hour
+        } else if span <= Duration::days(92) {
+            BucketSize::Day
+        } else {
+            BucketSize::Week
+        }
+    }
+}
+
+/// Most bars a chart draws (38 years of weeks); a longer range is cut at the end.
+const MAX_BUCKETS: usize = 2000;
+
 /// One bar of the failure chart.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChartBucket {
@@ -356,6 +383,13 @@ pub(crate) fn seq_range(
     Ok(SeqRange { lo, hi })
 }
 
+/// The part of `within` whose events are timed in `[from, to)`.
+fn seqs_between(conn: &Connection, within: SeqRange, from: DateTime<Utc>, to: DateTime<Utc>) -> rusqlite::Result<SeqRange> {
+    let lo = first_seq_at_or_after(conn, &to_db(from), within.lo, within.hi)?;
+    let hi = first_seq_at_or_after(conn, &to_db(to), lo.min(within.hi + 1), within.hi)? - 1;
+    Ok(SeqRange { lo, hi })
+}
+
 /// A WHERE clause being built, with its numbered arguments.
 #[derive(Default)]
 struct Where {
@@ -433,7 +467,10 @@ impl Desk {
             Some(_) => return Ok(Where { clauses: vec!["0 = 1".into()], args: Vec::new() }),
             None => view_kinds.to_vec(),
         };
-        if !kinds.is_empty() {
+        if kinds == FAILED_PIN {
+            // Written exactly as the partial index `audit_failed_pin` is, so it can be used.
+            w.push(FAILED_PIN_SQL.into());
+        } else if !kinds.is_empty() {
             let list = w.list(kinds.iter().map(|k| k.as_str().to_string()));
             w.push(format!("e.kind IN ({list})"));
         }
@@ -588,7 +625,7 @@ impl Desk {
                SELECT e.{group} AS key, count(*) AS failures, \
                       sum(e.kind = 'pin_locked') AS lockouts, count(DISTINCT e.{spread}) AS spread, \
                       min(e.at) AS first_at, max(e.at) AS last_at \
-               FROM audit_events e INDEXED BY audit_kind WHERE {} AND e.{group} IS NOT NULL \
+               FROM audit_events e INDEXED BY audit_failed_pin WHERE {} AND e.{group} IS NOT NULL \
                GROUP BY e.{group}) g \
              WHERE g.spread >= {m} ORDER BY g.spread DESC, g.failures DESC, g.key",
             w.sql()
@@ -613,74 +650,148 @@ impl Desk {
     }
 
     /// Failed Support PIN checks and lockouts per hour, day or week of the range, in the time zone
-    /// `offset` (the viewer's). The rep and account filters apply; an open start begins at the
-    /// first event.
+    /// `offset` (the viewer's). The rep, account and case filters apply; an open start begins at
+    /// the first event. Each failure is placed by its own time.
+    ///
+    /// Without a rep, account or case filter (and for any offset that is a whole number of quarter
+    /// hours) the whole quarter hours of the range come from the failure rollup and only the
+    /// partial quarter hours at its ends from the events; with such a filter the failures are few
+    /// and counted from the events, index-only. Both give the same chart while the clock moved
+    /// forward across the range's ends (the assumption every time range here makes).
     pub fn failure_chart(&self, by: Option<&Session>, filter: &ReviewFilter, offset: FixedOffset) -> Result<FailureChart, DeskError> {
         self.reviewer(by)?;
-        let now = self.clock.now();
         let range = self.range_seqs(&filter.range)?;
-        let (since, until) = filter.range.bounds(now);
-        let conn = self.store.conn();
-        let first_at = || -> Result<Option<DateTime<Utc>>, DeskError> {
-            let at = at_from(conn, range.lo).map_err(|e| self.store.read_error(e))?;
-            Ok(at.and_then(|(_, at)| from_db(&at)))
+        let (since, until) = filter.range.bounds(self.clock.now());
+        let mut chart = self.empty_chart(since, until, range, offset)?;
+        let (Some(first), Some(last)) = (chart.buckets.first(), chart.buckets.last()) else { return Ok(chart) };
+        if range.is_empty() {
+            return Ok(chart);
+        }
+        let step = chart.size.step();
+        let grid = Grid { origin: first.start.timestamp(), step: step.num_seconds() };
+        let lower = since.unwrap_or_else(|| first.start.with_timezone(&Utc));
+        let chart_end = (last.start + step).with_timezone(&Utc);
+        let upper = until.map_or(chart_end, |u| u.min(chart_end));
+        let narrowed = ReviewFilter { kind: None, failures_only: false, ..filter.clone() };
+        let unfiltered = narrowed.rep.is_none() && narrowed.account.is_none() && narrowed.case_id.is_none();
+        let counts = if unfiltered && grid.on_slots() {
+            self.failures_rolled_up(grid, range, lower, upper)?
+        } else {
+            self.failures_counted(&narrowed, range, grid, None)?
         };
+        for c in counts {
+            let Some(bucket) = usize::try_from(c.index).ok().and_then(|i| chart.buckets.get_mut(i)) else { continue };
+            bucket.failures += c.failures;
+            bucket.lockouts += c.lockouts;
+        }
+        Ok(chart)
+    }
+
+    /// The chart's bars with nothing counted yet: from the start of the range (or the first event)
+    /// to its end (or now), at most [`MAX_BUCKETS`].
+    fn empty_chart(
+        &self,
+        since: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+        range: SeqRange,
+        offset: FixedOffset,
+    ) -> Result<FailureChart, DeskError> {
+        let now = self.clock.now();
         let start = match since {
             Some(t) => t,
-            None => first_at()?.unwrap_or(now),
+            None => {
+                let at = at_from(self.store.conn(), range.lo).map_err(|e| self.store.read_error(e))?;
+                at.and_then(|(_, at)| from_db(&at)).unwrap_or(now)
+            }
         };
         let end = until.unwrap_or(now).max(start);
-        let span = end - start;
-        let size = if span <= Duration::hours(48) {
-            BucketSize::Hour
-        } else if span <= Duration::days(92) {
-            BucketSize::Day
-        } else {
-            BucketSize::Week
-        };
+        let size = BucketSize::for_span(end - start);
         let floor = |t: DateTime<Utc>| -> DateTime<FixedOffset> { bucket_start(t.with_timezone(&offset), size) };
-        let step = match size {
-            BucketSize::Hour => Duration::hours(1),
-            BucketSize::Day => Duration::days(1),
-            BucketSize::Week => Duration::days(7),
-        };
         let mut buckets = Vec::new();
         let mut t = floor(start);
         let last = floor(end);
-        while t <= last && buckets.len() < 2000 {
+        while t <= last && buckets.len() < MAX_BUCKETS {
             buckets.push(ChartBucket { start: t, failures: 0, lockouts: 0 });
-            t += step;
+            t += size.step();
         }
-        if range.is_empty() || buckets.is_empty() {
-            return Ok(FailureChart { size, buckets });
+        Ok(FailureChart { size, buckets })
+    }
+
+    /// Failures of `[lower, upper)` per bucket of `grid`: whole quarter hours from the rollup, the
+    /// partial quarter hours at either end from the events (found by sequence within `range`).
+    fn failures_rolled_up(
+        &self,
+        grid: Grid,
+        range: SeqRange,
+        lower: DateTime<Utc>,
+        upper: DateTime<Utc>,
+    ) -> Result<Vec<BucketCount>, DeskError> {
+        if upper <= lower {
+            return Ok(Vec::new());
         }
-        let narrowed = ReviewFilter { kind: None, failures_only: false, ..filter.clone() };
-        let w = self.review_where(&narrowed, EventView::FailedPinChecks, range)?;
-        // Failed checks are a few percent of the trail: walk the kind index over the range, never
-        // the whole range. Grouped by UTC hour in SQL (at most 24 rows a day), then placed in local buckets.
+        let on_slot = |t: DateTime<Utc>| failure_slots::slot_start(failure_slots::slot_of(t)) == Some(t);
+        let first = failure_slots::slot_of(lower) + i64::from(!on_slot(lower));
+        let end = failure_slots::slot_of(upper);
+        let (Some(whole_from), Some(whole_to)) = (failure_slots::slot_start(first), failure_slots::slot_start(end)) else {
+            return Ok(Vec::new());
+        };
+        let everything = ReviewFilter::default();
+        if first >= end {
+            return self.failures_counted(&everything, range, grid, Some((lower, upper)));
+        }
+        let conn = self.store.conn();
+        let mut counts = failure_slots::rolled_up(conn, grid, first, end).map_err(|e| self.store.read_error(e))?;
+        for (from, to) in [(lower, whole_from), (whole_to, upper)] {
+            if from < to {
+                counts.extend(self.failures_counted(&everything, range, grid, Some((from, to)))?);
+            }
+        }
+        Ok(counts)
+    }
+
+    /// Failures matching `filter` in `range` per bucket of `grid`, counted from the events (an
+    /// index-only walk of the failure index); only those timed within `window` when given.
+    fn failures_counted(
+        &self,
+        filter: &ReviewFilter,
+        range: SeqRange,
+        grid: Grid,
+        window: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    ) -> Result<Vec<BucketCount>, DeskError> {
+        let conn = self.store.conn();
+        let range = match window {
+            Some((from, to)) => seqs_between(conn, range, from, to).map_err(|e| self.store.read_error(e))?,
+            None => range,
+        };
+        if range.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut w = self.review_where(filter, EventView::FailedPinChecks, range)?;
+        if let Some((from, to)) = window {
+            let (a, b) = (w.arg(Value::Text(to_db(from))), w.arg(Value::Text(to_db(to))));
+            w.push(format!("e.at >= {a} AND e.at < {b}"));
+        }
+        let (origin, step) = (w.arg(Value::Integer(grid.origin)), w.arg(Value::Integer(grid.step)));
+        let index = failure_slots::floor_div_sql(&format!("unixepoch(e.at) - {origin}"), &step);
         let sql = format!(
-            "SELECT substr(e.at, 1, 13), e.kind, count(*) FROM audit_events e INDEXED BY audit_kind \
+            "SELECT {index}, e.kind = 'pin_locked', count(*) FROM audit_events e INDEXED BY audit_failed_pin \
              WHERE {} GROUP BY 1, 2",
             w.sql()
         );
-        let run = || -> rusqlite::Result<Vec<(String, String, i64)>> {
+        let run = || -> rusqlite::Result<Vec<BucketCount>> {
             let mut stmt = conn.prepare_cached(&sql)?;
-            let rows = stmt.query_map(rusqlite::params_from_iter(w.args.iter()), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-            rows.collect()
+            let rows = stmt.query_map(rusqlite::params_from_iter(w.args.iter()), |r| {
+                let (index, locked, n): (Option<i64>, bool, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
+                Ok(index.map(|index| BucketCount {
+                    index,
+                    failures: if locked { 0 } else { n },
+                    lockouts: if locked { n } else { 0 },
+                }))
+            })?;
+            // An event whose time cannot be read has no bucket.
+            rows.filter_map(Result::transpose).collect()
         };
-        let first = buckets[0].start;
-        for (hour, kind, count) in run().map_err(|e| self.store.read_error(e))? {
-            let Ok(at) = NaiveDateTime::parse_from_str(&format!("{hour}:00"), "%Y-%m-%dT%H:%M") else { continue };
-            let local = floor(Utc.from_utc_datetime(&at));
-            let index = (local - first).num_seconds().div_euclid(step.num_seconds());
-            let Some(bucket) = usize::try_from(index).ok().and_then(|i| buckets.get_mut(i)) else { continue };
-            if kind == EventKind::PinLocked.as_str() {
-                bucket.lockouts += count;
-            } else {
-                bucket.failures += count;
-            }
-        }
-        Ok(FailureChart { size, buckets })
+        run().map_err(|e| self.store.read_error(e))
     }
 
     /// Records a lead's review of `range`: the whole chain is verified first; when intact, its head

@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_audit_review.sql"),
     include_str!("migrations/0004_admin.sql"),
     include_str!("migrations/0005_search_index.sql"),
+    include_str!("migrations/0006_review_rollups.sql"),
 ];
 
 /// The schema version this build writes.
