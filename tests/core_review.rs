@@ -455,3 +455,15 @@ fn a_csv_export_neutralises_formulas_and_escapes_hazards() {
         }
     }
 }
+
+#[test]
+fn a_range_that_ends_before_it_starts_is_refused() {
+    use chrono::TimeZone;
+    use support_desk::desk::review::TimeRange;
+    let early = chrono::Utc.with_ymd_and_hms(2020, 1, 1, 0, 0, 0).single().expect("time");
+    let late = chrono::Utc.with_ymd_and_hms(2031, 1, 1, 0, 0, 0).single().expect("time");
+    let err = TimeRange::between(Some(late), Some(early)).expect_err("inverted");
+    assert!(err.to_string().contains("starts") && err.to_string().contains("after it ends"), "{err}");
+    assert_eq!(TimeRange::between(None, None).expect("open"), TimeRange::All);
+    assert_eq!(TimeRange::between(Some(early), Some(late)).expect("in order"), TimeRange::Custom { since: Some(early), until: Some(late) });
+}

@@ -255,7 +255,7 @@ fn time_range(desk: &Desk, args: &RangeArgs) -> Result<TimeRange, CliError> {
         t.as_deref().map(|t| parse_time(t, desk.now(), offset)).transpose().map_err(CliError::from)
     };
     let (since, until) = (read(&args.since)?, read(&args.until)?);
-    Ok(if since.is_none() && until.is_none() { TimeRange::All } else { TimeRange::Custom { since, until } })
+    Ok(TimeRange::between(since, until)?)
 }
 
 fn review(db: &Path, args: &ReviewArgs) -> Result<Exit, CliError> {

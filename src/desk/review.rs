@@ -54,6 +54,21 @@ impl TimeRange {
     pub const QUICK: [TimeRange; 5] =
         [TimeRange::All, TimeRange::LastDay, TimeRange::LastWeek, TimeRange::LastMonth, TimeRange::LastYear];
 
+    /// A range between two instants, either end open; no range at all when both are open. A start
+    /// after the end is refused (it would select nothing, and a review recorded over it would
+    /// claim a range nobody looked at).
+    pub fn between(since: Option<DateTime<Utc>>, until: Option<DateTime<Utc>>) -> Result<TimeRange, DeskError> {
+        match (since, until) {
+            (None, None) => Ok(TimeRange::All),
+            (Some(s), Some(u)) if s > u => Err(DeskError::Invalid(format!(
+                "the range starts ({}) after it ends ({}); give the earlier time first",
+                s.format("%Y-%m-%d %H:%M UTC"),
+                u.format("%Y-%m-%d %H:%M UTC")
+            ))),
+            _ => Ok(TimeRange::Custom { since, until }),
+        }
+    }
+
     /// The instants the range covers at `now`.
     pub fn bounds(&self, now: DateTime<Utc>) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
         let back = |d: Duration| (Some(now - d), None);

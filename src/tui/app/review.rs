@@ -80,18 +80,15 @@ impl App {
             let t = t.trim();
             if t.is_empty() { Ok(None) } else { crate::desk::review::parse_time(t, now, offset).map(Some) }
         };
-        match (read(since), read(until)) {
-            (Ok(since), Ok(until)) => {
+        let range = read(since).and_then(|s| read(until).and_then(|u| crate::desk::review::TimeRange::between(s, u)));
+        match range {
+            Ok(range) => {
                 if let Some(r) = self.find_mut::<AuditReview>() {
-                    r.filter.range = if since.is_none() && until.is_none() {
-                        crate::desk::review::TimeRange::All
-                    } else {
-                        crate::desk::review::TimeRange::Custom { since, until }
-                    };
+                    r.filter.range = range;
                 }
                 self.refresh_review();
             }
-            (Err(e), _) | (_, Err(e)) => self.error(e),
+            Err(e) => self.error(e),
         }
     }
 
