@@ -644,3 +644,20 @@ fn verifying_a_directory_instead_of_an_export_is_a_wrong_argument_not_tampering(
     assert_eq!(r.code, 5, "{r:?}");
     assert!(r.stderr.contains("is not a file") && !r.all().contains("changed after"), "{r:?}");
 }
+
+#[test]
+fn every_limit_takes_one_or_more_and_says_so_in_words() {
+    let d = Demo::new();
+    for command in [&["lookup", "a", "--limit"][..], &["audit", "list", "--limit"], &["case", "list", "--limit"]] {
+        let mut zero = command.to_vec();
+        zero.push("0");
+        let r = d.run(&zero, None, None);
+        assert_eq!(r.code, 2, "{zero:?}: {r:?}");
+        assert!(r.stderr.contains("give a whole number, 1 or more") && !r.stderr.contains("****"), "{r:?}");
+        let mut two = command.to_vec();
+        two.push("2");
+        let r = d.run(&two, None, None);
+        assert!(r.code == 0 || r.code == 5, "{two:?}: {r:?}");
+        assert!(r.stdout.lines().count() <= 3, "{two:?}: header and at most two rows: {r:?}");
+    }
+}

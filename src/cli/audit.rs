@@ -31,7 +31,7 @@ pub enum AuditCommand {
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Most events to show
-    #[arg(long, default_value_t = 50, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = 50, value_name = "N", value_parser = super::at_least_one)]
     pub limit: u32,
     /// Only events by this rep
     #[arg(long, value_name = "USER")]

@@ -144,8 +144,8 @@ pub struct ListArgs {
     #[arg(long, value_enum)]
     pub status: Option<StatusArg>,
     /// At most this many
-    #[arg(long, default_value_t = 50)]
-    pub limit: usize,
+    #[arg(long, default_value_t = 50, value_name = "N", value_parser = super::at_least_one)]
+    pub limit: u32,
     /// Print JSON
     #[arg(long)]
     pub json: bool,
@@ -364,7 +364,7 @@ fn list(db: &Path, args: &ListArgs) -> Result<Exit, CliError> {
         StatusArg::Approved => CaseStatus::Approved,
         StatusArg::Closed => CaseStatus::Closed,
     });
-    let cases = desk.list_cases(&CaseFilter { status, limit: args.limit, ..CaseFilter::default() })?;
+    let cases = desk.list_cases(&CaseFilter { status, limit: args.limit as usize, ..CaseFilter::default() })?;
     if args.json {
         output::print_json(&cases)?;
         return Ok(Exit::Ok);

@@ -12,8 +12,8 @@ pub struct LookupArgs {
     /// Name, email, phone, account id or practice (any part; accents and case do not matter)
     pub query: String,
     /// Most results to show
-    #[arg(long, default_value_t = 20, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
-    pub limit: u16,
+    #[arg(long, default_value_t = 20, value_name = "N", value_parser = super::at_least_one)]
+    pub limit: u32,
     /// Print JSON
     #[arg(long)]
     pub json: bool,
@@ -40,7 +40,7 @@ fn status(a: &AccountSummary) -> String {
 /// Prints the matching accounts, best first. No match is not an error (exit 0, empty list).
 pub fn run(db: &Path, args: &LookupArgs) -> Result<Exit, CliError> {
     let desk = open_desk(db)?;
-    let found = desk.lookup(&args.query, usize::from(args.limit))?;
+    let found = desk.lookup(&args.query, args.limit as usize)?;
     if args.json {
         output::print_json(&found)?;
         return Ok(Exit::Ok);

@@ -168,6 +168,16 @@ pub fn dispatch(cli: Cli) -> Result<Exit, CliError> {
     }
 }
 
+/// A count of 1 or more, for `--limit`. Its own words: clap's range message would print the upper
+/// bound, a run of digits that the argument-error redaction (a PIN typed on the command line by
+/// mistake) turns into `****`.
+pub fn at_least_one(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<u32>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err("give a whole number, 1 or more".into()),
+    }
+}
+
 /// A command that meets another program's lock waits for it (up to about 25 s); on a terminal it
 /// says so once, on stderr, instead of hanging silently. Redirected output gets nothing.
 fn announce_waits() {
