@@ -74,6 +74,8 @@ pub struct App {
     status: Option<Status>,
     pending: Option<Action>,
     quit: bool,
+    /// Why the sign-out on quitting could not be recorded, to say once the terminal is back.
+    unrecorded_sign_out: Option<String>,
     last_input: Instant,
     /// The idle timeout in force, read once at sign-in (not on every tick).
     idle_minutes: u64,
@@ -99,6 +101,7 @@ impl App {
             status: None,
             pending: None,
             quit: false,
+            unrecorded_sign_out: None,
             last_input: Instant::now(),
             idle_minutes: 15,
         }
@@ -116,14 +119,13 @@ impl App {
         if found.generation != link.generation || !matches!(found.screen, ScreenId::Lookup | ScreenId::TargetLookup) {
             return;
         }
-        match found.results {
-            Ok(results) => {
-                let list = self.stack.iter_mut().rev().filter_map(Lookup::held_mut).find(|l| l.screen == found.screen);
-                if let Some(list) = list {
-                    list.set_results(results);
-                }
-            }
-            Err(e) => self.status = Some(Status { text: e, error: true }),
+        let list = self.stack.iter_mut().rev().filter_map(Lookup::held_mut).find(|l| l.screen == found.screen);
+        match (found.results, list) {
+            (Ok(results), Some(list)) => list.set_results(results),
+            // The earlier results go with the failure: they do not answer what is typed now.
+            (Err(e), Some(list)) => list.set_failed(e),
+            (Err(e), None) => self.status = Some(Status { text: e, error: true }),
+            (Ok(_), None) => {}
         }
     }
 
@@ -135,6 +137,11 @@ impl App {
     /// True once the rep asked to quit.
     pub fn should_quit(&self) -> bool {
         self.quit
+    }
+
+    /// Why the sign-out on quitting was not recorded, if it was not (disk full, lock held).
+    pub fn unrecorded_sign_out(&self) -> Option<&str> {
+        self.unrecorded_sign_out.as_deref()
     }
 
     /// The signed-in rep, if any.
@@ -319,8 +326,10 @@ impl App {
         match action {
             Action::ToggleHelp => self.help = !self.help,
             Action::Quit => {
-                if let Some(s) = self.session.take() {
-                    let _ = self.desk.sign_out(&s, false);
+                if let Some(s) = self.session.take()
+                    && let Err(e) = self.desk.sign_out(&s, false)
+                {
+                    self.unrecorded_sign_out = Some(e.to_string());
                 }
                 self.quit = true;
             }
@@ -352,11 +361,7 @@ impl App {
             Action::StartClearLock => self.start_clear_lock(),
             Action::SubmitClearLock(reason) => self.submit_clear_lock(&reason),
             // Cases.
-            Action::ShowCases => {
-                if let Some(queue) = self.load_queue() {
-                    self.push(queue);
-                }
-            }
+            Action::ShowCases => self.show_queue(),
             Action::StartCase => self.start_case(),
             Action::OpenCase(request) => self.open_case(request),
             Action::ViewCase(id) => self.show_case(id),

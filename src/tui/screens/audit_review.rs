@@ -11,7 +11,7 @@ use crate::tui::keymap::{Cmd, Key, ScreenId, command};
 use crate::tui::screens::View;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::table::{first_shown, fixed, mark};
-use crate::tui::widgets::text::{fit, one_line, pop_grapheme, width};
+use crate::tui::widgets::text::{fit, one_line, pop_grapheme, width, wrap_indented};
 use chrono::FixedOffset;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -94,6 +94,8 @@ pub struct AuditReview {
     pub prompt: Option<(Prompt, String)>,
     /// The viewer's time zone (times are stored in UTC).
     pub offset: FixedOffset,
+    /// Why the view could not be loaded: shown instead of it (never as "no events match").
+    pub failed: Option<String>,
 }
 
 impl AuditReview {
@@ -110,6 +112,7 @@ impl AuditReview {
             chain: None,
             prompt: None,
             offset,
+            failed: None,
         }
     }
 
@@ -119,6 +122,31 @@ impl AuditReview {
         self.more = more;
         self.selected = 0;
         self.detail = None;
+        self.failed = None;
+    }
+
+    /// New rows for a pattern view (selection back to the top).
+    pub fn set_spreads(&mut self, spreads: Vec<FailureSpread>) {
+        self.spreads = spreads;
+        self.selected = 0;
+        self.failed = None;
+    }
+
+    /// A new chart.
+    pub fn set_chart(&mut self, chart: FailureChart) {
+        self.chart = Some(chart);
+        self.failed = None;
+    }
+
+    /// The view could not be loaded: what was shown goes (it answered other filters) and the
+    /// screen says why.
+    pub fn set_failed(&mut self, why: String) {
+        self.events.clear();
+        self.more = false;
+        self.spreads.clear();
+        self.chart = None;
+        self.selected = 0;
+        self.failed = Some(why);
     }
 
     /// An older page, appended.
@@ -530,6 +558,12 @@ impl View for AuditReview {
         self.render_chain(f, chain, theme);
         if let Some(d) = &self.detail {
             return self.render_detail(f, body, theme, d);
+        }
+        if let Some(why) = &self.failed {
+            let text = format!("This view could not be loaded: {why}");
+            let lines = wrap_indented(&text, body.width as usize, body.height as usize, "");
+            f.render_widget(Paragraph::new(lines.into_iter().map(|l| Line::styled(l, theme.error())).collect::<Vec<_>>()), body);
+            return;
         }
         match self.view {
             ReviewView::Events(_) => self.render_events(f, body, theme),

@@ -8,7 +8,7 @@ use crate::tui::screens::View;
 use crate::tui::screens::case_queue::age;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::table::{first_shown, fixed, mark};
-use crate::tui::widgets::text::fit;
+use crate::tui::widgets::text::{fit, wrap_indented};
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -30,11 +30,13 @@ pub struct Card {
     pub selected: usize,
     /// When the recent cases were loaded (ages count from here; drawing never reads a clock).
     pub loaded_at: DateTime<Utc>,
+    /// Why the recent cases could not be read: shown instead of them (never as "none").
+    pub recent_failed: Option<String>,
 }
 
 impl Card {
     pub fn new(card: CallerCard, recent: Vec<CaseSummary>, now: DateTime<Utc>) -> Card {
-        Card { card, last_check: None, recent, selected: 0, loaded_at: now }
+        Card { card, last_check: None, recent, selected: 0, loaded_at: now, recent_failed: None }
     }
 
     /// New recent cases (after a case was worked), the selection kept on the same case if it is
@@ -44,10 +46,25 @@ impl Card {
         self.selected = chosen.and_then(|id| recent.iter().position(|c| c.id == id)).unwrap_or(0);
         self.recent = recent;
         self.loaded_at = now;
+        self.recent_failed = None;
+    }
+
+    /// The recent cases could not be read: the old list goes (a case in it may have changed) and
+    /// the card says why.
+    pub fn set_recent_failed(&mut self, why: String) {
+        self.recent.clear();
+        self.selected = 0;
+        self.recent_failed = Some(why);
     }
 
     fn render_recent(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
         let w = area.width as usize;
+        if let Some(why) = &self.recent_failed {
+            let text = format!("Recent cases could not be read: {why}");
+            let lines = wrap_indented(&text, w, area.height as usize, " ");
+            f.render_widget(Paragraph::new(lines.into_iter().map(|l| Line::styled(l, theme.error())).collect::<Vec<_>>()), area);
+            return;
+        }
         if self.recent.is_empty() {
             f.render_widget(Paragraph::new(Line::styled(fit(" Recent cases: none for this account.", w), theme.dim())), area);
             return;
