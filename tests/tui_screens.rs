@@ -376,3 +376,68 @@ fn a_refused_unlock_note_is_explained_in_full() {
     let screen = h.screen();
     assert!(words(&screen).contains("must not contain 4 or more digits (even spaced or split): a Support PIN is never written down"), "{screen}");
 }
+
+/// The text of the help box (borders and key column kept), from the screen.
+fn help_box(screen: &str) -> String {
+    screen.lines().filter(|l| l.starts_with('│') || l.starts_with('┌') || l.starts_with('└')).collect::<Vec<_>>().join("\n")
+}
+
+/// At 80x24 the help's descriptions are wrapped, not cut; at 60x16 the review's help says there
+/// is more and ↓/PgDn scroll through every key; nothing of the screen underneath shows.
+#[test]
+fn the_help_wraps_scrolls_and_covers_the_screen_beneath() {
+    let mut h = Harness::new(80, 24, COLOR);
+    h.sign_in("leo", "leo-demo-pass");
+    h.press(Key::Ctrl('r'));
+    h.press(Key::Char('?'));
+    let s = h.screen();
+    assert!(!help_box(&s).contains('…'), "no description is cut at 80x24:\n{s}");
+    assert!(
+        words(&s).contains("Next (Tab) or previous (Shift-Tab) view: all events, failed PIN checks, chart, unlocks"),
+        "the longest description wraps:\n{s}"
+    );
+
+    let mut h = Harness::new(60, 16, COLOR);
+    h.sign_in("leo", "leo-demo-pass");
+    h.press(Key::Ctrl('r'));
+    h.press(Key::Char('?'));
+    let first = h.screen();
+    assert!(first.contains("↓ more"), "says there is more:\n{first}");
+    for under in ["View:", "Filters:", "Chain:", "Time "] {
+        assert!(!first.contains(under), "the screen beneath shows through ({under}):\n{first}");
+    }
+    let body_rows = first.lines().skip(1).take_while(|l| !l.starts_with("↑/↓"));
+    for row in body_rows {
+        let row = row.trim_end();
+        assert!(row.is_empty() || row.starts_with(['│', '┌', '└']), "nothing beside the box:\n{first}");
+    }
+    let mut seen = words(&first);
+    let mut last = first.clone();
+    for _ in 0..10 {
+        h.press(Key::PageDown);
+        let s = h.screen();
+        if s == last {
+            break;
+        }
+        seen.push(' ');
+        seen.push_str(&words(&s));
+        last = s;
+    }
+    assert!(last.contains("↑ more above") && !last.contains("↓ more"), "PgDn reached the end:\n{last}");
+    let keys = support_desk::tui::keymap::bindings(ScreenId::AuditReview).iter().chain(support_desk::tui::keymap::GLOBAL);
+    for b in keys {
+        let desc: String = b.desc.split_whitespace().collect::<Vec<_>>().join(" ");
+        // Each description shows whole on one page or across two.
+        let head: String = desc.split(' ').take(4).collect::<Vec<_>>().join(" ");
+        assert!(seen.contains(&head), "{head} never shown while scrolling:\n{seen}");
+    }
+    h.press(Key::Up);
+    assert!(h.screen().contains("↓ more"), "↑ scrolls back:\n{}", h.screen());
+    h.press(Key::PageUp);
+    h.press(Key::PageUp);
+    h.press(Key::PageUp);
+    assert_eq!(h.screen(), first, "PgUp comes back to the top");
+    h.press(Key::Esc);
+    assert!(h.screen().contains("Filters:"), "Esc closes the help: {}", h.screen());
+    assert_eq!(h.app.view(), ScreenId::AuditReview);
+}

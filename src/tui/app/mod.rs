@@ -8,14 +8,14 @@ mod review;
 
 use crate::desk::{Desk, DeskError, Session};
 use crate::tui::action::Action;
-use crate::tui::keymap::{Cmd, GLOBAL, Key, ScreenId};
+use crate::tui::keymap::{Cmd, GLOBAL, Key, ScreenId, help_command};
 use crate::tui::screens::lookup::Lookup;
 use crate::tui::screens::pin_entry::{PinEntry, PinFor};
 use crate::tui::screens::sign_in::SignIn;
 use crate::tui::screens::{Holds, Screen};
 use crate::tui::theme::Theme;
-use crate::tui::widgets::footer::footer;
-use crate::tui::widgets::help::help;
+use crate::tui::widgets::footer::{footer, help_footer};
+use crate::tui::widgets::help::{HelpFit, help};
 use crate::tui::widgets::text::{fit, width, wrap};
 use ratatui::Frame;
 use ratatui::crossterm::event::{Event, KeyEventKind};
@@ -71,11 +71,15 @@ pub struct App {
     /// The viewer's time zone for the audit review (times are stored in UTC).
     utc_offset: chrono::FixedOffset,
     help: bool,
+    /// How many lines the help is scrolled down.
+    help_scroll: u16,
+    /// How far the help drawn last could scroll and its page: what fitted is only known while
+    /// drawing, which records it here (the way ratatui's stateful widgets keep their offset) and
+    /// changes nothing else.
+    help_fit: std::cell::Cell<HelpFit>,
     status: Option<Status>,
     pending: Option<Action>,
     quit: bool,
-    /// Why the sign-out on quitting could not be recorded, to say once the terminal is back.
-    unrecorded_sign_out: Option<String>,
     last_input: Instant,
     /// The idle timeout in force, read once at sign-in (not on every tick).
     idle_minutes: u64,
@@ -98,10 +102,11 @@ impl App {
             stack: vec![SignIn::default().into()],
             utc_offset: *chrono::Local::now().offset(),
             help: false,
+            help_scroll: 0,
+            help_fit: std::cell::Cell::new(HelpFit::default()),
             status: None,
             pending: None,
             quit: false,
-            unrecorded_sign_out: None,
             last_input: Instant::now(),
             idle_minutes: 15,
         }
@@ -137,11 +142,6 @@ impl App {
     /// True once the rep asked to quit.
     pub fn should_quit(&self) -> bool {
         self.quit
-    }
-
-    /// Why the sign-out on quitting was not recorded, if it was not (disk full, lock held).
-    pub fn unrecorded_sign_out(&self) -> Option<&str> {
-        self.unrecorded_sign_out.as_deref()
     }
 
     /// The signed-in rep, if any.
@@ -230,9 +230,16 @@ impl App {
             return;
         }
         if self.help {
-            match key {
-                Key::Ctrl('c') => self.apply(Action::Quit),
-                Key::Esc | Key::F(1) | Key::Char('?') | Key::Enter => self.help = false,
+            if key == Key::Ctrl('c') {
+                return self.apply(Action::Quit);
+            }
+            let fit = self.help_fit.get();
+            match help_command(key) {
+                Some(Cmd::Up) => self.help_scroll = self.help_scroll.saturating_sub(1),
+                Some(Cmd::Down) => self.help_scroll = (self.help_scroll + 1).min(fit.max_scroll),
+                Some(Cmd::PageUp) => self.help_scroll = self.help_scroll.saturating_sub(fit.page),
+                Some(Cmd::PageDown) => self.help_scroll = (self.help_scroll + fit.page).min(fit.max_scroll),
+                Some(Cmd::Back) => self.help = false,
                 _ => {}
             }
             return;
@@ -324,12 +331,13 @@ impl App {
     /// Applies an action: the only place the TUI calls the core.
     pub fn apply(&mut self, action: Action) {
         match action {
-            Action::ToggleHelp => self.help = !self.help,
+            Action::ToggleHelp => {
+                self.help = !self.help;
+                self.help_scroll = 0;
+            }
             Action::Quit => {
-                if let Some(s) = self.session.take()
-                    && let Err(e) = self.desk.sign_out(&s, false)
-                {
-                    self.unrecorded_sign_out = Some(e.to_string());
+                if let Some(s) = self.session.take() {
+                    let _ = self.desk.sign_out(&s, false);
                 }
                 self.quit = true;
             }
@@ -413,7 +421,7 @@ impl App {
             return;
         }
         let view = self.view();
-        let hints = footer(view, self.theme, area.width);
+        let hints = if self.help { help_footer(self.theme, area.width) } else { footer(view, self.theme, area.width) };
         // The status message is wrapped (up to 3 rows), never cut: the rep reads all of it.
         let status_lines = match &self.status {
             Some(s) => wrap(&s.text, (area.width as usize).saturating_sub(1), 3),
@@ -448,7 +456,7 @@ impl App {
         }
         f.render_widget(Paragraph::new(hints), foot);
         if self.help {
-            help(f, body, view, self.theme);
+            self.help_fit.set(help(f, body, view, self.theme, self.help_scroll));
         }
     }
 }
