@@ -441,3 +441,36 @@ fn the_help_wraps_scrolls_and_covers_the_screen_beneath() {
     assert!(h.screen().contains("Filters:"), "Esc closes the help: {}", h.screen());
     assert_eq!(h.app.view(), ScreenId::AuditReview);
 }
+
+/// After a refused sign-in both fields are empty (a passphrase typed into the username field
+/// does not stay on screen) and the cursor is on the username; Enter with an empty field sends
+/// nothing, so a double Enter never burns a second try.
+#[test]
+fn a_failed_sign_in_clears_both_fields_and_empty_fields_are_never_sent() {
+    let mut h = Harness::new(80, 24, COLOR);
+    let start = h.head_seq();
+    h.type_text("rita-demo-pass");
+    h.press(Key::Tab);
+    h.type_text("x");
+    h.press(Key::Enter);
+    let s = h.screen();
+    assert!(s.contains("Sign-in failed"), "{s}");
+    assert!(!s.contains("rita-demo-pass"), "the mistyped passphrase is cleared: {s}");
+    assert!(!s.contains('•'), "the passphrase field is empty: {s}");
+    assert_eq!(h.events_after(start).len(), 1, "one failure recorded");
+    h.press(Key::Enter);
+    h.press(Key::Enter);
+    assert_eq!(h.events_after(start).len(), 1, "Enter on empty fields records nothing");
+    assert!(h.screen().contains("Type your username first."), "{}", h.screen());
+    // The cursor went back to the username: what is typed now is the username.
+    h.type_text("rita");
+    let s = h.screen();
+    assert!(s.lines().any(|l| l.contains("Username") && l.contains("rita")), "{s}");
+    h.press(Key::Enter);
+    h.press(Key::Enter);
+    assert!(h.screen().contains("Type your passphrase."), "{}", h.screen());
+    assert_eq!(h.events_after(start).len(), 1, "an empty passphrase is never sent");
+    h.type_text("rita-demo-pass");
+    h.press(Key::Enter);
+    assert_eq!(h.app.view(), ScreenId::Lookup, "{}", h.screen());
+}

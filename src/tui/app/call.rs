@@ -30,9 +30,7 @@ impl App {
                     Err(_) => "repeated failures lock the account".to_string(),
                 };
                 if let Some(form) = self.find_mut::<SignIn>() {
-                    form.clear_passphrase();
-                    form.message =
-                        Some(format!("Sign-in failed: wrong username or passphrase. {lockout}; a lead can re-enable it."));
+                    form.refused(format!("Sign-in failed: wrong username or passphrase. {lockout}; a lead can re-enable it."));
                 }
             }
             Err(e) => {

@@ -39,6 +39,15 @@ impl SignIn {
     pub fn clear_passphrase(&mut self) {
         self.passphrase = Zeroizing::new(String::new());
     }
+
+    /// After a refused sign-in: both fields are cleared (a passphrase typed into the username
+    /// field by mistake does not stay on screen) and the cursor goes back to the username.
+    pub fn refused(&mut self, message: String) {
+        self.username.clear();
+        self.clear_passphrase();
+        self.focus = Field::Username;
+        self.message = Some(message);
+    }
 }
 
 impl View for SignIn {
@@ -80,9 +89,15 @@ impl View for SignIn {
             },
             Cmd::Submit if self.focus == Field::Username => self.focus = Field::Passphrase,
             Cmd::Submit => {
+                // An empty field is never sent: it could only fail, and each failure counts
+                // towards the rep's lockout.
                 if self.username.trim().is_empty() {
                     self.focus = Field::Username;
                     self.message = Some("Type your username first.".into());
+                    return None;
+                }
+                if self.passphrase.is_empty() {
+                    self.message = Some("Type your passphrase.".into());
                     return None;
                 }
                 let passphrase = std::mem::replace(&mut self.passphrase, Zeroizing::new(String::new()));
