@@ -474,3 +474,39 @@ fn a_failed_sign_in_clears_both_fields_and_empty_fields_are_never_sent() {
     h.press(Key::Enter);
     assert_eq!(h.app.view(), ScreenId::Lookup, "{}", h.screen());
 }
+
+#[test]
+fn one_idle_minute_is_said_in_the_singular() {
+    let mut h = Harness::new(80, 24, COLOR);
+    let conn = rusqlite::Connection::open(h.db()).expect("open");
+    conn.execute("UPDATE policy_values SET value = 1 WHERE name = 'idle_timeout_minutes'", []).expect("policy");
+    h.sign_in("rita", "rita-demo-pass");
+    h.app.tick(std::time::Instant::now() + std::time::Duration::from_secs(61));
+    h.draw();
+    assert_eq!(h.app.view(), ScreenId::SignIn);
+    let s = h.screen();
+    assert!(s.contains("Signed out after 1 minute without a key press."), "{s}");
+}
+
+/// Messages wrapped inside the sign-in and unlock boxes keep the box's left margin on every line.
+#[test]
+fn wrapped_messages_keep_their_margin_in_the_boxes() {
+    let margin_kept = |screen: &str, marker: &str| {
+        let rows: Vec<&str> = screen.lines().filter(|l| l.contains('│')).collect();
+        let start = rows.iter().position(|l| l.contains(marker)).unwrap_or_else(|| panic!("{marker}:\n{screen}"));
+        for row in &rows[start..] {
+            let inside = row.split_once('│').map(|(_, r)| r).unwrap_or_default();
+            assert!(inside.starts_with(' '), "a message line touches the border:\n{screen}");
+        }
+    };
+    let mut h = Harness::new(60, 18, COLOR);
+    h.sign_in("rita", "wrong-passphrase");
+    margin_kept(&h.screen(), "Sign-in failed");
+
+    let mut h = Harness::new(60, 18, COLOR);
+    h.open_caller("farid");
+    h.press(Key::Char('u'));
+    h.type_text("caller read 12 34 to me");
+    h.press(Key::Enter);
+    margin_kept(&h.screen(), "must not contain");
+}

@@ -276,7 +276,8 @@ impl App {
             return;
         }
         let _ = self.desk.sign_out(&session, true);
-        self.reset_to_sign_in(Some(format!("Signed out after {minutes} minutes without a key press. Sign in again.")));
+        let unit = if minutes == 1 { "minute" } else { "minutes" };
+        self.reset_to_sign_in(Some(format!("Signed out after {minutes} {unit} without a key press. Sign in again.")));
     }
 
     /// Before the process is suspended (Ctrl-Z): digits typed into the PIN field are forgotten, so

@@ -4,7 +4,7 @@ use crate::tui::action::Action;
 use crate::tui::keymap::{Cmd, Key, ScreenId, command};
 use crate::tui::screens::View;
 use crate::tui::theme::Theme;
-use crate::tui::widgets::text::{one_line, pop_grapheme, tail, width, wrap};
+use crate::tui::widgets::text::{one_line, pop_grapheme, tail, width, wrap_indented};
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::text::{Line, Span};
@@ -133,9 +133,9 @@ impl View for SignIn {
         }
         if let Some(msg) = &self.message {
             let room = (inner.height as usize).saturating_sub(lines.len());
-            lines.extend(wrap(msg, inner.width as usize, room).into_iter().map(|l| Line::styled(l, theme.error())));
+            lines.extend(wrap_indented(msg, inner.width as usize, room, " ").into_iter().map(|l| Line::styled(l, theme.error())));
         }
-        f.render_widget(Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }), inner);
+        f.render_widget(Paragraph::new(lines), inner);
         let (value, row) = match self.focus {
             Field::Username => (&rows[0].1, 1),
             Field::Passphrase => (&rows[1].1, 3),
