@@ -475,6 +475,48 @@ fn a_failed_sign_in_clears_both_fields_and_empty_fields_are_never_sent() {
     assert_eq!(h.app.view(), ScreenId::Lookup, "{}", h.screen());
 }
 
+/// At 60x16 (the smallest window drawn) the card keeps this call's Support PIN status and the
+/// phone number whole and still lists a recent case; the verdict keeps its whole next step.
+#[test]
+fn the_card_and_the_verdict_keep_what_matters_at_60_by_16() {
+    let mut h = Harness::new(60, 16, COLOR);
+    h.open_caller("carla");
+    h.press(Key::Char('c'));
+    h.press(Key::Char('a'));
+    h.press(Key::Esc);
+    assert_eq!(h.app.view(), ScreenId::Card);
+    h.press(Key::Char('p'));
+    h.type_text("3356");
+    h.press(Key::Enter);
+    let s = h.screen();
+    assert!(s.contains("✔ Support PIN matched on this call."), "{s}");
+    assert!(s.contains("+1 (555) 010-2001"), "the phone is whole: {s}");
+    assert!(s.contains("Recent cases") && s.contains("│ #1 "), "a recent case shows: {s}");
+    assert!(s.contains("Name") && s.contains("Carla Mendes") && s.contains("Support PIN       set"), "{s}");
+
+    h.press(Key::Char('o'));
+    h.type_text("okafor");
+    h.press(Key::Enter);
+    let s = h.screen();
+    assert_eq!(h.app.view(), ScreenId::Verdict);
+    assert!(s.contains("⚠  PROVIDER APPROVAL NEEDED") && s.contains("Approver: Dr. Ada Okafor (P-1001)"), "{s}");
+    assert!(
+        words(&s).contains(
+            "“Dr. Ada Okafor needs to approve this first: they can reply on this case by email, or call us and give their own Support PIN.”"
+        ),
+        "the whole next step: {s}"
+    );
+
+    // An unlock's outcome and next step fit too.
+    let mut h = Harness::new(60, 16, COLOR);
+    h.open_caller("farid");
+    h.press(Key::Char('u'));
+    h.type_text("called back on the number of record");
+    h.press(Key::Enter);
+    let s = h.screen();
+    assert!(s.contains("SUPPORT CAN ASSIST") && words(&s).contains("Unlocked. The caller can sign in again."), "{s}");
+}
+
 #[test]
 fn one_idle_minute_is_said_in_the_singular() {
     let mut h = Harness::new(80, 24, COLOR);
