@@ -1,7 +1,6 @@
 //! The audit review screen driven by keys on a fresh build of the example database (its history
 //! ends the day before today), drawn into ratatui's TestBackend.
 
-#[allow(dead_code)] // each screen test file uses a different part of the harness
 mod tui_support;
 
 use chrono::FixedOffset;

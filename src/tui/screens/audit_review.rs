@@ -11,7 +11,8 @@ use crate::tui::keymap::{Cmd, Key, ScreenId, command};
 use crate::tui::screens::View;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::table::{first_shown, fixed, mark, shrink};
-use crate::tui::widgets::text::{fit, one_line, pop_grapheme, width, wrap_indented};
+use crate::tui::widgets::notice::notice;
+use crate::tui::widgets::text::{fit, one_line, pop_grapheme, width};
 use chrono::FixedOffset;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -309,9 +310,7 @@ impl AuditReview {
 
     fn render_events(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
         if self.events.is_empty() {
-            let msg = "No events match. x clears the filters; t changes the time range.";
-            let lines = wrap_indented(msg, area.width as usize, area.height as usize, "");
-            f.render_widget(Paragraph::new(lines.into_iter().map(|l| Line::styled(l, theme.dim())).collect::<Vec<_>>()), area);
+            notice(f, area, "No events match. x clears the filters; t changes the time range.", "", theme.dim());
             return;
         }
         // Narrow windows: a shorter time, and the rep, event and account columns give way before
@@ -618,9 +617,7 @@ impl View for AuditReview {
             return self.render_detail(f, body, theme, d);
         }
         if let Some(why) = &self.failed {
-            let text = format!("This view could not be loaded: {why}");
-            let lines = wrap_indented(&text, body.width as usize, body.height as usize, "");
-            f.render_widget(Paragraph::new(lines.into_iter().map(|l| Line::styled(l, theme.error())).collect::<Vec<_>>()), body);
+            notice(f, body, &format!("This view could not be loaded: {why}"), "", theme.error());
             return;
         }
         match self.view {

@@ -8,6 +8,7 @@ use crate::tui::screens::View;
 use crate::tui::screens::case_queue::age;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::table::{first_shown, fixed, mark};
+use crate::tui::widgets::notice::notice;
 use crate::tui::widgets::text::{fit, width as width_of, wrap, wrap_indented};
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
@@ -60,9 +61,7 @@ impl Card {
     fn render_recent(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
         let w = area.width as usize;
         if let Some(why) = &self.recent_failed {
-            let text = format!("Recent cases could not be read: {why}");
-            let lines = wrap_indented(&text, w, area.height as usize, " ");
-            f.render_widget(Paragraph::new(lines.into_iter().map(|l| Line::styled(l, theme.error())).collect::<Vec<_>>()), area);
+            notice(f, area, &format!("Recent cases could not be read: {why}"), " ", theme.error());
             return;
         }
         if self.recent.is_empty() {
@@ -152,9 +151,14 @@ impl View for Card {
         // on this call and who the caller is always show.
         let height = |parts: &[(u8, Part)]| parts.iter().map(|(_, p)| p.height()).sum::<usize>();
         while height(&parts) > inner.height as usize {
-            let Some(least) = parts.iter().enumerate().filter(|(_, (keep, _))| *keep < ESSENTIAL).min_by_key(|(i, (keep, _))| (*keep, usize::MAX - i)).map(|(i, _)| i) else {
-                break;
-            };
+            // The least important, the lowest on the card first among equals.
+            let least = parts
+                .iter()
+                .enumerate()
+                .filter(|(_, (keep, _))| *keep < ESSENTIAL)
+                .min_by_key(|(i, (keep, _))| (*keep, usize::MAX - i))
+                .map(|(i, _)| i);
+            let Some(least) = least else { break };
             parts.remove(least);
         }
         let spare = (inner.height as usize).saturating_sub(height(&parts));

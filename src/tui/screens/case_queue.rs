@@ -8,7 +8,8 @@ use crate::tui::screens::View;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::table::{first_shown, fixed, mark};
 use crate::tui::widgets::text_field::input_box;
-use crate::tui::widgets::text::{fit, one_line, pop_grapheme, wrap_indented};
+use crate::tui::widgets::notice::notice;
+use crate::tui::widgets::text::{fit, one_line, pop_grapheme};
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -175,9 +176,7 @@ impl View for CaseQueue {
         input_box(f, input, "Filter", &self.filter, theme);
 
         if let Some(why) = &self.failed {
-            let text = format!("The case lists could not be read: {why}");
-            let lines = wrap_indented(&text, table.width as usize, table.height as usize, "");
-            f.render_widget(Paragraph::new(lines.into_iter().map(|l| Line::styled(l, theme.error())).collect::<Vec<_>>()), table);
+            notice(f, table, &format!("The case lists could not be read: {why}"), "", theme.error());
             return;
         }
         let cases = self.visible();

@@ -7,7 +7,8 @@ use crate::tui::keymap::{Cmd, Key, ScreenId, command};
 use crate::tui::screens::View;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::table::fixed;
-use crate::tui::widgets::text::{fit, wrap_indented};
+use crate::tui::widgets::notice::notice;
+use crate::tui::widgets::text::fit;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -141,8 +142,7 @@ impl View for CaseView {
             let inner = block.inner(timeline);
             f.render_widget(block, timeline);
             let text = format!("The case could not be read again: {why}. What shows above may be out of date.");
-            let lines = wrap_indented(&text, inner.width as usize, inner.height as usize, " ");
-            f.render_widget(Paragraph::new(lines.into_iter().map(|l| Line::styled(l, theme.error())).collect::<Vec<_>>()), inner);
+            notice(f, inner, &text, " ", theme.error());
             return;
         }
         let block = Block::bordered().title(format!(" Timeline ({} events) ", d.timeline.len()));

@@ -7,7 +7,8 @@ use crate::tui::screens::View;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::table::{first_shown, fixed, mark};
 use crate::tui::widgets::text_field::input_box;
-use crate::tui::widgets::text::{fit, one_line, pop_grapheme, width, wrap_indented};
+use crate::tui::widgets::notice::notice;
+use crate::tui::widgets::text::{fit, one_line, pop_grapheme, width};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
@@ -118,8 +119,7 @@ impl View for Lookup {
         input_box(f, input, "Search", &self.query, theme);
 
         if let Some(why) = &self.failed {
-            let lines = wrap_indented(&format!("The lookup failed: {why}"), table.width as usize, table.height as usize, "");
-            f.render_widget(Paragraph::new(lines.into_iter().map(|l| Line::styled(l, theme.error())).collect::<Vec<_>>()), table);
+            notice(f, table, &format!("The lookup failed: {why}"), "", theme.error());
             return;
         }
         if self.results.is_empty() {
