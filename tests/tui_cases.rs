@@ -298,7 +298,7 @@ fn the_caller_card_lists_recent_cases_and_enter_opens_one() {
     let y = s.lines().position(|l| l.contains("│ #1 ")).expect("row") as u16;
     assert_eq!(h.term.backend().buffer()[(3, y)].bg, ratatui::style::Color::Blue, "the same case stays chosen: {s}");
 
-    // Smaller windows drop the list before anything else, and never panic.
+    // Smaller windows never panic (the card's lesser rows give way before the list).
     for (w, hgt) in [(60, 16), (61, 17), (80, 18), (1, 1)] {
         h.term.backend_mut().resize(w, hgt);
         h.term.resize(ratatui::layout::Rect::new(0, 0, w, hgt)).expect("resize");

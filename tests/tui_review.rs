@@ -1,7 +1,6 @@
 //! The audit review screen driven by keys on a fresh build of the example database (its history
 //! ends the day before today), drawn into ratatui's TestBackend.
 
-#[allow(dead_code)] // each screen test file uses a different part of the harness
 mod tui_support;
 
 use chrono::FixedOffset;
@@ -257,4 +256,65 @@ fn an_event_of_no_case_says_so_instead_of_jumping() {
     h.press(Key::Char('o'));
     assert_eq!(h.app.view(), ScreenId::AuditEvent);
     assert!(h.screen().contains("This event belongs to no case."), "{}", h.screen());
+}
+
+/// Every active filter shows at 80x24 (and at 60x16), the line wrapping onto a second one
+/// instead of cutting the last filters off; so does a filter being typed beside the others.
+#[test]
+fn every_active_filter_stays_visible_in_a_small_window() {
+    for (w, hgt) in [(80, 24), (60, 16)] {
+        let mut h = Harness::new(w, hgt, COLOR);
+        h.app.set_utc_offset(FixedOffset::east_opt(0).expect("offset"));
+        h.sign_in("leo", "leo-demo-pass");
+        h.press(Key::Ctrl('r'));
+        h.press(Key::Char('t'));
+        h.press(Key::Char('r'));
+        h.type_text("rita");
+        h.press(Key::Enter);
+        h.press(Key::Char('a'));
+        h.type_text("Carla Mendes");
+        h.press(Key::Enter);
+        h.press(Key::Char('k'));
+        h.press(Key::Char('f'));
+        h.press(Key::Char('c'));
+        h.type_text("12");
+        let typing = h.screen();
+        h.press(Key::Enter);
+        let s = h.screen();
+        for shown in [&s, &typing] {
+            for filter in ["last day", "rep rita", "account Carla Mendes", "kind ", "failures only", "case 12"] {
+                assert!(shown.contains(filter), "{w}x{hgt}: {filter} hidden:\n{shown}");
+            }
+            assert!(!shown.lines().any(|l| l.starts_with("Filters:") && l.contains('…')), "{w}x{hgt}: cut:\n{shown}");
+        }
+        assert!(typing.contains("Case number: 12"), "the field being typed shows too:\n{typing}");
+        assert!(s.contains("Chain: ✔ intact"), "{w}x{hgt}: the chain line stays:\n{s}");
+    }
+}
+
+/// At 60 columns the event table still fits: the time drops its year, narrower columns are cut
+/// with "…" (never mid-word without it), and the outcome keeps room for its reason.
+#[test]
+fn review_columns_are_cut_with_an_ellipsis_at_60_columns() {
+    let mut h = Harness::new(60, 16, COLOR);
+    h.app.set_utc_offset(FixedOffset::east_opt(0).expect("offset"));
+    h.sign_in("leo", "leo-demo-pass");
+    h.press(Key::Ctrl('r'));
+    for _ in 0..5 {
+        h.press(Key::Tab);
+    }
+    let s = h.screen();
+    assert!(s.contains("View: Sign-in failures"), "{s}");
+    let row = s.lines().find(|l| l.contains("sign in")).unwrap_or_else(|| panic!("a sign-in failure row:\n{s}"));
+    let kind = row.split("sign in ").nth(1).and_then(|rest| rest.split_whitespace().next()).unwrap_or_default();
+    assert!(kind == "failed" || kind.ends_with('…'), "the event is whole or ends in …: {row}");
+    assert!(row.contains("fail (unkn"), "the outcome keeps its reason's start: {row}");
+    assert!(row.trim_end().ends_with('…') || row.contains("fail (unknown_or_wrong)"), "{row}");
+    for l in s.lines().filter(|l| l.contains("Time") && l.contains("Outcome")) {
+        assert!(l.contains("Rep") && l.contains("Event") && l.contains("Account") && l.contains("Case"), "{l}");
+    }
+    h.press(Key::Tab);
+    let s = h.screen();
+    let header = s.lines().find(|l| l.contains("Failures")).unwrap_or_else(|| panic!("{s}"));
+    assert!(header.contains("Last failure"), "the spread table's last column is whole: {header}");
 }

@@ -376,3 +376,179 @@ fn a_refused_unlock_note_is_explained_in_full() {
     let screen = h.screen();
     assert!(words(&screen).contains("must not contain 4 or more digits (even spaced or split): a Support PIN is never written down"), "{screen}");
 }
+
+/// The text of the help box (borders and key column kept), from the screen.
+fn help_box(screen: &str) -> String {
+    screen.lines().filter(|l| l.starts_with('│') || l.starts_with('┌') || l.starts_with('└')).collect::<Vec<_>>().join("\n")
+}
+
+/// At 80x24 the help's descriptions are wrapped, not cut; at 60x16 the review's help says there
+/// is more and ↓/PgDn scroll through every key; nothing of the screen underneath shows.
+#[test]
+fn the_help_wraps_scrolls_and_covers_the_screen_beneath() {
+    let mut h = Harness::new(80, 24, COLOR);
+    h.sign_in("leo", "leo-demo-pass");
+    h.press(Key::Ctrl('r'));
+    h.press(Key::Char('?'));
+    let s = h.screen();
+    assert!(!help_box(&s).contains('…'), "no description is cut at 80x24:\n{s}");
+    assert!(
+        words(&s).contains("Next (Tab) or previous (Shift-Tab) view: all events, failed PIN checks, chart, unlocks"),
+        "the longest description wraps:\n{s}"
+    );
+
+    let mut h = Harness::new(60, 16, COLOR);
+    h.sign_in("leo", "leo-demo-pass");
+    h.press(Key::Ctrl('r'));
+    h.press(Key::Char('?'));
+    let first = h.screen();
+    assert!(first.contains("↓ more"), "says there is more:\n{first}");
+    for under in ["View:", "Filters:", "Chain:", "Time "] {
+        assert!(!first.contains(under), "the screen beneath shows through ({under}):\n{first}");
+    }
+    let body_rows = first.lines().skip(1).take_while(|l| !l.starts_with("↑/↓"));
+    for row in body_rows {
+        let row = row.trim_end();
+        assert!(row.is_empty() || row.starts_with(['│', '┌', '└']), "nothing beside the box:\n{first}");
+    }
+    let mut seen = words(&first);
+    let mut last = first.clone();
+    for _ in 0..10 {
+        h.press(Key::PageDown);
+        let s = h.screen();
+        if s == last {
+            break;
+        }
+        seen.push(' ');
+        seen.push_str(&words(&s));
+        last = s;
+    }
+    assert!(last.contains("↑ more above") && !last.contains("↓ more"), "PgDn reached the end:\n{last}");
+    let keys = support_desk::tui::keymap::bindings(ScreenId::AuditReview).iter().chain(support_desk::tui::keymap::GLOBAL);
+    for b in keys {
+        let desc: String = b.desc.split_whitespace().collect::<Vec<_>>().join(" ");
+        // Each description shows whole on one page or across two.
+        let head: String = desc.split(' ').take(4).collect::<Vec<_>>().join(" ");
+        assert!(seen.contains(&head), "{head} never shown while scrolling:\n{seen}");
+    }
+    h.press(Key::Up);
+    assert!(h.screen().contains("↓ more"), "↑ scrolls back:\n{}", h.screen());
+    h.press(Key::PageUp);
+    h.press(Key::PageUp);
+    h.press(Key::PageUp);
+    assert_eq!(h.screen(), first, "PgUp comes back to the top");
+    h.press(Key::Esc);
+    assert!(h.screen().contains("Filters:"), "Esc closes the help: {}", h.screen());
+    assert_eq!(h.app.view(), ScreenId::AuditReview);
+}
+
+/// After a refused sign-in both fields are empty (a passphrase typed into the username field
+/// does not stay on screen) and the cursor is on the username; Enter with an empty field sends
+/// nothing, so a double Enter never burns a second try.
+#[test]
+fn a_failed_sign_in_clears_both_fields_and_empty_fields_are_never_sent() {
+    let mut h = Harness::new(80, 24, COLOR);
+    let start = h.head_seq();
+    h.type_text("rita-demo-pass");
+    h.press(Key::Tab);
+    h.type_text("x");
+    h.press(Key::Enter);
+    let s = h.screen();
+    assert!(s.contains("Sign-in failed"), "{s}");
+    assert!(!s.contains("rita-demo-pass"), "the mistyped passphrase is cleared: {s}");
+    assert!(!s.contains('•'), "the passphrase field is empty: {s}");
+    assert_eq!(h.events_after(start).len(), 1, "one failure recorded");
+    h.press(Key::Enter);
+    h.press(Key::Enter);
+    assert_eq!(h.events_after(start).len(), 1, "Enter on empty fields records nothing");
+    assert!(h.screen().contains("Type your username first."), "{}", h.screen());
+    // The cursor went back to the username: what is typed now is the username.
+    h.type_text("rita");
+    let s = h.screen();
+    assert!(s.lines().any(|l| l.contains("Username") && l.contains("rita")), "{s}");
+    h.press(Key::Enter);
+    h.press(Key::Enter);
+    assert!(h.screen().contains("Type your passphrase."), "{}", h.screen());
+    assert_eq!(h.events_after(start).len(), 1, "an empty passphrase is never sent");
+    h.type_text("rita-demo-pass");
+    h.press(Key::Enter);
+    assert_eq!(h.app.view(), ScreenId::Lookup, "{}", h.screen());
+}
+
+/// At 60x16 (the smallest window drawn) the card keeps this call's Support PIN status and the
+/// phone number whole and still lists a recent case; the verdict keeps its whole next step.
+#[test]
+fn the_card_and_the_verdict_keep_what_matters_at_60_by_16() {
+    let mut h = Harness::new(60, 16, COLOR);
+    h.open_caller("carla");
+    h.press(Key::Char('c'));
+    h.press(Key::Char('a'));
+    h.press(Key::Esc);
+    assert_eq!(h.app.view(), ScreenId::Card);
+    h.press(Key::Char('p'));
+    h.type_text("3356");
+    h.press(Key::Enter);
+    let s = h.screen();
+    assert!(s.contains("✔ Support PIN matched on this call."), "{s}");
+    assert!(s.contains("+1 (555) 010-2001"), "the phone is whole: {s}");
+    assert!(s.contains("Recent cases") && s.contains("│ #1 "), "a recent case shows: {s}");
+    assert!(s.contains("Name") && s.contains("Carla Mendes") && s.contains("Support PIN       set"), "{s}");
+
+    h.press(Key::Char('o'));
+    h.type_text("okafor");
+    h.press(Key::Enter);
+    let s = h.screen();
+    assert_eq!(h.app.view(), ScreenId::Verdict);
+    assert!(s.contains("⚠  PROVIDER APPROVAL NEEDED") && s.contains("Approver: Dr. Ada Okafor (P-1001)"), "{s}");
+    assert!(
+        words(&s).contains(
+            "“Dr. Ada Okafor needs to approve this first: they can reply on this case by email, or call us and give their own Support PIN.”"
+        ),
+        "the whole next step: {s}"
+    );
+
+    // An unlock's outcome and next step fit too.
+    let mut h = Harness::new(60, 16, COLOR);
+    h.open_caller("farid");
+    h.press(Key::Char('u'));
+    h.type_text("called back on the number of record");
+    h.press(Key::Enter);
+    let s = h.screen();
+    assert!(s.contains("SUPPORT CAN ASSIST") && words(&s).contains("Unlocked. The caller can sign in again."), "{s}");
+}
+
+#[test]
+fn one_idle_minute_is_said_in_the_singular() {
+    let mut h = Harness::new(80, 24, COLOR);
+    let conn = rusqlite::Connection::open(h.db()).expect("open");
+    conn.execute("UPDATE policy_values SET value = 1 WHERE name = 'idle_timeout_minutes'", []).expect("policy");
+    h.sign_in("rita", "rita-demo-pass");
+    h.app.tick(std::time::Instant::now() + std::time::Duration::from_secs(61));
+    h.draw();
+    assert_eq!(h.app.view(), ScreenId::SignIn);
+    let s = h.screen();
+    assert!(s.contains("Signed out after 1 minute without a key press."), "{s}");
+}
+
+/// Messages wrapped inside the sign-in and unlock boxes keep the box's left margin on every line.
+#[test]
+fn wrapped_messages_keep_their_margin_in_the_boxes() {
+    let margin_kept = |screen: &str, marker: &str| {
+        let rows: Vec<&str> = screen.lines().filter(|l| l.contains('│')).collect();
+        let start = rows.iter().position(|l| l.contains(marker)).unwrap_or_else(|| panic!("{marker}:\n{screen}"));
+        for row in &rows[start..] {
+            let inside = row.split_once('│').map(|(_, r)| r).unwrap_or_default();
+            assert!(inside.starts_with(' '), "a message line touches the border:\n{screen}");
+        }
+    };
+    let mut h = Harness::new(60, 18, COLOR);
+    h.sign_in("rita", "wrong-passphrase");
+    margin_kept(&h.screen(), "Sign-in failed");
+
+    let mut h = Harness::new(60, 18, COLOR);
+    h.open_caller("farid");
+    h.press(Key::Char('u'));
+    h.type_text("caller read 12 34 to me");
+    h.press(Key::Enter);
+    margin_kept(&h.screen(), "must not contain");
+}

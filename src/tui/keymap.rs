@@ -338,6 +338,13 @@ const AUDIT_EVENT: &[Binding] = &[
     b(&[Key::Esc, Key::Enter], Cmd::Back, "close", "Close the event: back to the list as it was (filters, selection)", true),
 ];
 
+/// Keys while the key help is open, over any screen (Ctrl-C still quits).
+pub const HELP: &[Binding] = &[
+    b(&[Key::Up, Key::Down], Cmd::Down, "scroll", "Scroll the key help a line (↑ up, ↓ down) when it does not fit", true),
+    b(&[Key::PageUp, Key::PageDown], Cmd::PageDown, "page", "Scroll the key help a page", true),
+    b(&[Key::Esc, Key::Enter, Key::F(1), Key::Char('?')], Cmd::Back, "close help", "Close the key help", true),
+];
+
 /// The key table of a screen (without the global keys).
 pub fn bindings(screen: ScreenId) -> &'static [Binding] {
     match screen {
@@ -371,6 +378,16 @@ pub fn command(screen: ScreenId, key: Key) -> Option<Cmd> {
     })
 }
 
+/// The command a key means while the key help is open.
+pub fn help_command(key: Key) -> Option<Cmd> {
+    let cmd = HELP.iter().find(|b| b.keys.contains(&key))?.cmd;
+    Some(match (cmd, key) {
+        (Cmd::Down, Key::Up) => Cmd::Up,
+        (Cmd::PageDown, Key::PageUp) => Cmd::PageUp,
+        _ => cmd,
+    })
+}
+
 /// The keys of a binding, written for people: "↑/↓", "F1/?".
 pub fn keys_label(binding: &Binding) -> String {
     binding.keys.iter().map(|k| k.label()).collect::<Vec<_>>().join("/")
@@ -386,6 +403,11 @@ pub fn markdown() -> String {
         }
         out.push('\n');
     }
+    out.push_str("**Key help (F1 or ?)**\n\n| Key | Does |\n|---|---|\n");
+    for binding in HELP {
+        out.push_str(&format!("| {} | {} |\n", keys_label(binding), binding.desc));
+    }
+    out.push('\n');
     out.push_str("**Every screen**\n\n| Key | Does |\n|---|---|\n");
     for binding in GLOBAL {
         out.push_str(&format!("| {} | {} |\n", keys_label(binding), binding.desc));

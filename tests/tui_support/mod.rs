@@ -130,6 +130,33 @@ impl Harness {
             .expect("rows")
     }
 
+    /// Damages the database file under the running app, as a failing disk would: the b-tree
+    /// root pages of `tables` and of their indexes are overwritten with garbage (after a
+    /// checkpoint, so no newer copy of them waits in the WAL), then another connection commits a
+    /// change, so the app's connection drops its cached pages and reads the damaged ones.
+    pub fn damage(&self, tables: &[&str]) {
+        use std::io::{Seek, SeekFrom, Write};
+        let conn = rusqlite::Connection::open(self.db()).expect("open");
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).expect("checkpoint");
+        let page: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0)).expect("page size");
+        let mut roots = Vec::new();
+        for table in tables {
+            let mut stmt =
+                conn.prepare("SELECT rootpage FROM sqlite_master WHERE tbl_name = ?1 AND rootpage > 0").expect("prepare");
+            let found: Vec<i64> =
+                stmt.query_map([table], |r| r.get(0)).expect("roots").collect::<Result<_, _>>().expect("roots");
+            assert!(!found.is_empty(), "no table {table}");
+            roots.extend(found);
+        }
+        let mut file = std::fs::OpenOptions::new().write(true).open(self.db()).expect("open the file");
+        for root in roots {
+            file.seek(SeekFrom::Start(((root - 1) * page) as u64)).expect("seek");
+            file.write_all(&vec![0xAB; page as usize]).expect("write garbage");
+        }
+        file.sync_all().expect("sync");
+        conn.execute_batch("CREATE TABLE touched(x); DROP TABLE touched;").expect("a change by another connection");
+    }
+
     pub fn head_seq(&self) -> i64 {
         let conn = rusqlite::Connection::open(self.db()).expect("open");
         conn.query_row("SELECT coalesce(max(seq), 0) FROM audit_events", [], |r| r.get(0)).expect("head")

@@ -30,9 +30,7 @@ impl App {
                     Err(_) => "repeated failures lock the account".to_string(),
                 };
                 if let Some(form) = self.find_mut::<SignIn>() {
-                    form.clear_passphrase();
-                    form.message =
-                        Some(format!("Sign-in failed: wrong username or passphrase. {lockout}; a lead can re-enable it."));
+                    form.refused(format!("Sign-in failed: wrong username or passphrase. {lockout}; a lead can re-enable it."));
                 }
             }
             Err(e) => {
@@ -56,13 +54,13 @@ impl App {
             let query = self.find::<Lookup>().map(|l| l.query.clone()).unwrap_or_default();
             return self.search(query);
         }
-        match self.desk.lookup(&query, RESULT_LIMIT) {
-            Ok(results) => {
-                if let Some(list) = self.find_mut::<Lookup>() {
-                    list.set_results(results);
-                }
-            }
-            Err(e) => self.error(e),
+        let result = self.desk.lookup(&query, RESULT_LIMIT);
+        match (result, self.find_mut::<Lookup>()) {
+            (Ok(results), Some(list)) => list.set_results(results),
+            (Err(DeskError::SessionEnded), _) => self.error(DeskError::SessionEnded),
+            (Err(e), Some(list)) => list.set_failed(e.to_string()),
+            (Err(e), None) => self.error(e),
+            (Ok(_), None) => {}
         }
     }
 
@@ -77,32 +75,34 @@ impl App {
             Ok(card) => {
                 let recent = self.recent_cases(&card.account.id);
                 let now = self.desk.now();
-                self.push(Card::new(card, recent.unwrap_or_default(), now));
+                let mut card = Card::new(card, Vec::new(), now);
+                match recent {
+                    Ok(recent) => card.set_recent(recent, now),
+                    Err(e) => card.set_recent_failed(e.to_string()),
+                }
+                self.push(card);
             }
             Err(e) => self.error(e),
         }
     }
 
-    /// The account's most recent cases for its card; an error is shown and the list left empty.
-    fn recent_cases(&mut self, account: &AccountId) -> Option<Vec<CaseSummary>> {
+    /// The account's most recent cases for its card.
+    fn recent_cases(&self, account: &AccountId) -> Result<Vec<CaseSummary>, DeskError> {
         let filter = CaseFilter { account: Some(account.clone()), limit: RECENT_CASES, ..CaseFilter::default() };
-        match self.desk.list_cases(&filter) {
-            Ok(cases) => Some(cases),
-            Err(e) => {
-                self.error(e);
-                None
-            }
-        }
+        self.desk.list_cases(&filter)
     }
 
-    /// Back on the card after a case: its recent cases as they are now.
+    /// Back on the card after a case: its recent cases as they are now (or why they could not be
+    /// read, instead of the old list).
     pub(super) fn refresh_recent_cases(&mut self) {
         let Some((id, _)) = self.caller() else { return };
-        if let Some(recent) = self.recent_cases(&id) {
-            let now = self.desk.now();
-            if let Some(card) = self.find_mut::<Card>() {
-                card.set_recent(recent, now);
-            }
+        let recent = self.recent_cases(&id);
+        let now = self.desk.now();
+        let Some(card) = self.find_mut::<Card>() else { return };
+        match recent {
+            Ok(recent) => card.set_recent(recent, now),
+            Err(DeskError::SessionEnded) => self.error(DeskError::SessionEnded),
+            Err(e) => card.set_recent_failed(e.to_string()),
         }
     }
 

@@ -15,45 +15,49 @@ use crate::tui::screens::verdict::VerdictView;
 const QUEUE_LIMIT: usize = 200;
 
 impl App {
-    /// The three queue lists, fresh; `None` (with the error shown) when they could not be read.
-    pub(super) fn load_queue(&mut self) -> Option<CaseQueue> {
-        let session = self.session.clone()?;
-        let now = self.desk.now();
-        let lists = (|| -> Result<CaseQueue, DeskError> {
-            let mine: Vec<_> = self
-                .desk
-                .list_cases(&CaseFilter { touched_by: Some(session.rep_id.0), limit: QUEUE_LIMIT, ..CaseFilter::default() })?
-                .into_iter()
-                .filter(|c| c.status != CaseStatus::Closed)
-                .collect();
-            let awaiting = self.desk.list_cases(&CaseFilter {
-                status: Some(CaseStatus::AwaitingApproval),
-                limit: QUEUE_LIMIT,
-                ..CaseFilter::default()
-            })?;
-            let closed = self.desk.list_cases(&CaseFilter {
-                status: Some(CaseStatus::Closed),
-                limit: QUEUE_LIMIT,
-                ..CaseFilter::default()
-            })?;
-            Ok(CaseQueue::new(mine, awaiting, closed, now))
-        })();
-        match lists {
-            Ok(q) => Some(q),
-            Err(e) => {
-                self.error(e);
-                None
-            }
+    /// The three queue lists, fresh.
+    fn read_queue(&self) -> Result<CaseQueue, DeskError> {
+        let Some(session) = self.session.as_ref() else { return Err(DeskError::SessionEnded) };
+        let mine: Vec<_> = self
+            .desk
+            .list_cases(&CaseFilter { touched_by: Some(session.rep_id.0), limit: QUEUE_LIMIT, ..CaseFilter::default() })?
+            .into_iter()
+            .filter(|c| c.status != CaseStatus::Closed)
+            .collect();
+        let awaiting = self.desk.list_cases(&CaseFilter {
+            status: Some(CaseStatus::AwaitingApproval),
+            limit: QUEUE_LIMIT,
+            ..CaseFilter::default()
+        })?;
+        let closed = self.desk.list_cases(&CaseFilter {
+            status: Some(CaseStatus::Closed),
+            limit: QUEUE_LIMIT,
+            ..CaseFilter::default()
+        })?;
+        Ok(CaseQueue::new(mine, awaiting, closed, self.desk.now()))
+    }
+
+    /// Opens the queue; when its lists cannot be read it stays closed and the status says why.
+    pub(super) fn show_queue(&mut self) {
+        match self.read_queue() {
+            Ok(queue) => self.push(queue),
+            Err(e) => self.error(e),
         }
     }
 
     /// Back on the queue after a case: its lists read again, on the same list with the same filter.
+    /// If they cannot be read, the queue empties and says why (the old lists may be out of date).
     pub(super) fn reload_queue(&mut self) {
-        let Some(mut fresh) = self.load_queue() else { return };
-        if let Some(queue) = self.find_mut::<CaseQueue>() {
-            fresh.list = queue.list;
-            fresh.filter = queue.filter.clone();
-            *queue = fresh;
+        let fresh = self.read_queue();
+        let Some(queue) = self.find_mut::<CaseQueue>() else { return };
+        match fresh {
+            Ok(mut fresh) => {
+                fresh.list = queue.list;
+                fresh.filter = queue.filter.clone();
+                *queue = fresh;
+            }
+            Err(DeskError::SessionEnded) => self.error(DeskError::SessionEnded),
+            Err(e) => queue.set_failed(e.to_string()),
         }
     }
 
@@ -95,13 +99,12 @@ impl App {
     /// The case on the stack read again (after something was recorded in it).
     fn reload_case(&mut self) {
         let Some(id) = self.case_id() else { return };
-        match self.desk.case_detail(id) {
-            Ok(detail) => {
-                if let Some(c) = self.find_mut::<CaseView>() {
-                    *c = CaseView::new(detail);
-                }
-            }
-            Err(e) => self.error(e),
+        let detail = self.desk.case_detail(id);
+        let Some(c) = self.find_mut::<CaseView>() else { return };
+        match detail {
+            Ok(detail) => *c = CaseView::new(detail),
+            Err(DeskError::SessionEnded) => self.error(DeskError::SessionEnded),
+            Err(e) => c.failed = Some(e.to_string()),
         }
     }
 

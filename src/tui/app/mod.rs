@@ -8,14 +8,14 @@ mod review;
 
 use crate::desk::{Desk, DeskError, Session};
 use crate::tui::action::Action;
-use crate::tui::keymap::{Cmd, GLOBAL, Key, ScreenId};
+use crate::tui::keymap::{Cmd, GLOBAL, Key, ScreenId, help_command};
 use crate::tui::screens::lookup::Lookup;
 use crate::tui::screens::pin_entry::{PinEntry, PinFor};
 use crate::tui::screens::sign_in::SignIn;
 use crate::tui::screens::{Holds, Screen};
 use crate::tui::theme::Theme;
-use crate::tui::widgets::footer::footer;
-use crate::tui::widgets::help::help;
+use crate::tui::widgets::footer::{footer, help_footer};
+use crate::tui::widgets::help::{HelpFit, help};
 use crate::tui::widgets::text::{fit, width, wrap};
 use ratatui::Frame;
 use ratatui::crossterm::event::{Event, KeyEventKind};
@@ -71,6 +71,12 @@ pub struct App {
     /// The viewer's time zone for the audit review (times are stored in UTC).
     utc_offset: chrono::FixedOffset,
     help: bool,
+    /// How many lines the help is scrolled down.
+    help_scroll: u16,
+    /// How far the help drawn last could scroll and its page: what fitted is only known while
+    /// drawing, which records it here (the way ratatui's stateful widgets keep their offset) and
+    /// changes nothing else.
+    help_fit: std::cell::Cell<HelpFit>,
     status: Option<Status>,
     pending: Option<Action>,
     quit: bool,
@@ -98,6 +104,8 @@ impl App {
             stack: vec![SignIn::default().into()],
             utc_offset: *chrono::Local::now().offset(),
             help: false,
+            help_scroll: 0,
+            help_fit: std::cell::Cell::new(HelpFit::default()),
             status: None,
             pending: None,
             quit: false,
@@ -119,14 +127,13 @@ impl App {
         if found.generation != link.generation || !matches!(found.screen, ScreenId::Lookup | ScreenId::TargetLookup) {
             return;
         }
-        match found.results {
-            Ok(results) => {
-                let list = self.stack.iter_mut().rev().filter_map(Lookup::held_mut).find(|l| l.screen == found.screen);
-                if let Some(list) = list {
-                    list.set_results(results);
-                }
-            }
-            Err(e) => self.status = Some(Status { text: e, error: true }),
+        let list = self.stack.iter_mut().rev().filter_map(Lookup::held_mut).find(|l| l.screen == found.screen);
+        match (found.results, list) {
+            (Ok(results), Some(list)) => list.set_results(results),
+            // The earlier results go with the failure: they do not answer what is typed now.
+            (Err(e), Some(list)) => list.set_failed(e),
+            (Err(e), None) => self.status = Some(Status { text: e, error: true }),
+            (Ok(_), None) => {}
         }
     }
 
@@ -231,9 +238,16 @@ impl App {
             return;
         }
         if self.help {
-            match key {
-                Key::Ctrl('c') => self.apply(Action::Quit),
-                Key::Esc | Key::F(1) | Key::Char('?') | Key::Enter => self.help = false,
+            if key == Key::Ctrl('c') {
+                return self.apply(Action::Quit);
+            }
+            let fit = self.help_fit.get();
+            match help_command(key) {
+                Some(Cmd::Up) => self.help_scroll = self.help_scroll.saturating_sub(1),
+                Some(Cmd::Down) => self.help_scroll = (self.help_scroll + 1).min(fit.max_scroll),
+                Some(Cmd::PageUp) => self.help_scroll = self.help_scroll.saturating_sub(fit.page),
+                Some(Cmd::PageDown) => self.help_scroll = (self.help_scroll + fit.page).min(fit.max_scroll),
+                Some(Cmd::Back) => self.help = false,
                 _ => {}
             }
             return;
@@ -270,7 +284,8 @@ impl App {
             return;
         }
         let _ = self.desk.sign_out(&session, true);
-        self.reset_to_sign_in(Some(format!("Signed out after {minutes} minutes without a key press. Sign in again.")));
+        let unit = if minutes == 1 { "minute" } else { "minutes" };
+        self.reset_to_sign_in(Some(format!("Signed out after {minutes} {unit} without a key press. Sign in again.")));
     }
 
     /// Before the process is suspended (Ctrl-Z): digits typed into the PIN field are forgotten, so
@@ -325,7 +340,10 @@ impl App {
     /// Applies an action: the only place the TUI calls the core.
     pub fn apply(&mut self, action: Action) {
         match action {
-            Action::ToggleHelp => self.help = !self.help,
+            Action::ToggleHelp => {
+                self.help = !self.help;
+                self.help_scroll = 0;
+            }
             Action::Quit => {
                 if let Some(s) = self.session.take()
                     && let Err(e) = self.desk.sign_out(&s, false)
@@ -362,11 +380,7 @@ impl App {
             Action::StartClearLock => self.start_clear_lock(),
             Action::SubmitClearLock(reason) => self.submit_clear_lock(&reason),
             // Cases.
-            Action::ShowCases => {
-                if let Some(queue) = self.load_queue() {
-                    self.push(queue);
-                }
-            }
+            Action::ShowCases => self.show_queue(),
             Action::StartCase => self.start_case(),
             Action::OpenCase(request) => self.open_case(request),
             Action::ViewCase(id) => self.show_case(id),
@@ -418,7 +432,7 @@ impl App {
             return;
         }
         let view = self.view();
-        let hints = footer(view, self.theme, area.width);
+        let hints = if self.help { help_footer(self.theme, area.width) } else { footer(view, self.theme, area.width) };
         // The status message is wrapped (up to 3 rows), never cut: the rep reads all of it.
         let status_lines = match &self.status {
             Some(s) => wrap(&s.text, (area.width as usize).saturating_sub(1), 3),
@@ -453,7 +467,7 @@ impl App {
         }
         f.render_widget(Paragraph::new(hints), foot);
         if self.help {
-            help(f, body, view, self.theme);
+            self.help_fit.set(help(f, body, view, self.theme, self.help_scroll));
         }
     }
 }

@@ -27,18 +27,15 @@ impl App {
             ReviewView::Events(view) => {
                 self.desk.review_page(by, &r.filter, view, None, PAGE).map(|p| r.set_events(p.events, p.more))
             }
-            ReviewView::AccountsAcrossReps => self.desk.accounts_failing_across_reps(by, &r.filter).map(|s| {
-                r.spreads = s;
-                r.selected = 0;
-            }),
-            ReviewView::RepsAcrossAccounts => self.desk.reps_failing_across_accounts(by, &r.filter).map(|s| {
-                r.spreads = s;
-                r.selected = 0;
-            }),
-            ReviewView::Chart => self.desk.failure_chart(by, &r.filter, r.offset).map(|c| r.chart = Some(c)),
+            ReviewView::AccountsAcrossReps => self.desk.accounts_failing_across_reps(by, &r.filter).map(|s| r.set_spreads(s)),
+            ReviewView::RepsAcrossAccounts => self.desk.reps_failing_across_accounts(by, &r.filter).map(|s| r.set_spreads(s)),
+            ReviewView::Chart => self.desk.failure_chart(by, &r.filter, r.offset).map(|c| r.set_chart(c)),
         };
-        if let Err(e) = result {
-            self.error(e);
+        match result {
+            Ok(()) => {}
+            Err(DeskError::SessionEnded) => self.error(DeskError::SessionEnded),
+            // What was shown answered other filters: it goes, and the screen says why.
+            Err(e) => r.set_failed(e.to_string()),
         }
     }
 

@@ -10,7 +10,8 @@ use crate::tui::action::Action;
 use crate::tui::keymap::{Cmd, Key, ScreenId, command};
 use crate::tui::screens::View;
 use crate::tui::theme::Theme;
-use crate::tui::widgets::table::{first_shown, fixed, mark};
+use crate::tui::widgets::table::{first_shown, fixed, mark, shrink};
+use crate::tui::widgets::notice::notice;
 use crate::tui::widgets::text::{fit, one_line, pop_grapheme, width};
 use chrono::FixedOffset;
 use ratatui::Frame;
@@ -94,6 +95,8 @@ pub struct AuditReview {
     pub prompt: Option<(Prompt, String)>,
     /// The viewer's time zone (times are stored in UTC).
     pub offset: FixedOffset,
+    /// Why the view could not be loaded: shown instead of it (never as "no events match").
+    pub failed: Option<String>,
 }
 
 impl AuditReview {
@@ -110,6 +113,7 @@ impl AuditReview {
             chain: None,
             prompt: None,
             offset,
+            failed: None,
         }
     }
 
@@ -119,6 +123,31 @@ impl AuditReview {
         self.more = more;
         self.selected = 0;
         self.detail = None;
+        self.failed = None;
+    }
+
+    /// New rows for a pattern view (selection back to the top).
+    pub fn set_spreads(&mut self, spreads: Vec<FailureSpread>) {
+        self.spreads = spreads;
+        self.selected = 0;
+        self.failed = None;
+    }
+
+    /// A new chart.
+    pub fn set_chart(&mut self, chart: FailureChart) {
+        self.chart = Some(chart);
+        self.failed = None;
+    }
+
+    /// The view could not be loaded: what was shown goes (it answered other filters) and the
+    /// screen says why.
+    pub fn set_failed(&mut self, why: String) {
+        self.events.clear();
+        self.more = false;
+        self.spreads.clear();
+        self.chart = None;
+        self.selected = 0;
+        self.failed = Some(why);
     }
 
     /// An older page, appended.
@@ -209,28 +238,55 @@ impl AuditReview {
             .unwrap_or_else(|| at.to_string())
     }
 
+    /// "12-02 22:12": the local time without the year, for narrow windows.
+    fn local_short(&self, at: &str) -> String {
+        crate::desk::clock::from_db(at)
+            .map(|t| t.with_timezone(&self.offset).format("%m-%d %H:%M").to_string())
+            .unwrap_or_else(|| at.to_string())
+    }
+
     fn zone(&self) -> String {
         let secs = self.offset.local_minus_utc();
         if secs == 0 { "UTC".into() } else { format!("UTC{}", self.offset) }
     }
 
-    fn render_filters(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
-        let w = area.width as usize;
+    /// The filter lines: the view, every active filter (wrapped onto more lines rather than cut,
+    /// so none is ever hidden), and the field being typed, if any.
+    fn filter_lines(&self, w: usize, theme: Theme) -> Vec<Line<'static>> {
+        let mut lines = vec![Line::from(vec![
+            Span::styled(fit(&format!("View: {} ", self.view.title()), w), theme.title()),
+            Span::styled(fit(&format!("(Tab next · times in {})", self.zone()), w.saturating_sub(width(self.view.title()) + 7)), theme.dim()),
+        ])];
+        const LABEL: &str = "Filters: ";
+        let room = w.saturating_sub(LABEL.len());
         let active = self.filter.describe(self.offset);
-        let words = if active.is_empty() { "none (x clears, t time, r rep, a account, k kind, f failures)".to_string() } else { active.join(" · ") };
-        let first = Line::from(vec![
-            Span::styled(format!("View: {} ", self.view.title()), theme.title()),
-            Span::styled(format!("(Tab next · times in {})", self.zone()), theme.dim()),
-        ]);
-        let second = match &self.prompt {
-            Some((kind, value)) => Line::from(vec![
-                Span::styled(format!("{}: ", kind.label()), theme.key()),
-                Span::raw(crate::tui::widgets::text::tail(value, w.saturating_sub(width(kind.label()) + 3))),
+        let mut rows: Vec<String> = Vec::new();
+        if active.is_empty() {
+            rows.push(fit("none (x clears, t time, r rep, a account, k kind, f failures)", room));
+        }
+        for item in active {
+            let item = fit(&item, room);
+            match rows.last_mut() {
+                Some(row) if width(row) + 3 + width(&item) <= room => {
+                    row.push_str(" · ");
+                    row.push_str(&item);
+                }
+                _ => rows.push(item),
+            }
+        }
+        for (i, row) in rows.into_iter().enumerate() {
+            let label = if i == 0 { Span::styled(LABEL, theme.key()) } else { Span::raw(" ".repeat(LABEL.len())) };
+            lines.push(Line::from(vec![label, Span::raw(row)]));
+        }
+        if let Some((kind, value)) = &self.prompt {
+            let label = fit(&format!("{}: ", kind.label()), w.saturating_sub(2));
+            lines.push(Line::from(vec![
+                Span::styled(label.clone(), theme.key()),
+                Span::raw(crate::tui::widgets::text::tail(value, w.saturating_sub(width(&label) + 1))),
                 Span::styled("▏", theme.focus()),
-            ]),
-            None => Line::from(vec![Span::styled("Filters: ", theme.key()), Span::raw(fit(&words, w.saturating_sub(9)))]),
-        };
-        f.render_widget(Paragraph::new(vec![first, second]), area);
+            ]));
+        }
+        lines
     }
 
     fn render_chain(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
@@ -254,14 +310,29 @@ impl AuditReview {
 
     fn render_events(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
         if self.events.is_empty() {
-            let msg = "No events match. x clears the filters; t changes the time range.";
-            f.render_widget(Paragraph::new(Line::styled(msg, theme.dim())), area);
+            notice(f, area, "No events match. x clears the filters; t changes the time range.", "", theme.dim());
             return;
         }
-        let total = area.width as usize;
-        let (time_w, rep_w, kind_w, acct_w, case_w) = (16, 8, 17, 9, 5);
-        let outcome_w = total.saturating_sub(time_w + rep_w + kind_w + acct_w + case_w + 6).max(4);
-        let header = Row::new(["Time", "Rep", "Event", "Account", "Case", "Outcome"]).style(theme.title());
+        // Narrow windows: a shorter time, and the rep, event and account columns give way before
+        // the outcome (each cut with "…").
+        let total = (area.width as usize).saturating_sub(5);
+        let short_time = total < 16 + 8 + 17 + 9 + 5 + 12;
+        let time_w = if short_time { 11 } else { 16 };
+        let [time_w, rep_w, kind_w, acct_w, case_w, outcome_w] =
+            shrink(total, &[(time_w, time_w), (5, 8), (10, 17), (6, 9), (4, 5), (12, 12)])[..]
+        else {
+            return;
+        };
+        let head = |t: &str, w: usize| Cell::from(fit(t, w));
+        let header = Row::new([
+            head("Time", time_w),
+            head("Rep", rep_w),
+            head("Event", kind_w),
+            head("Account", acct_w),
+            head("Case", case_w),
+            head("Outcome", outcome_w),
+        ])
+        .style(theme.title());
         let visible = area.height.saturating_sub(1) as usize;
         let skip = first_shown(self.selected, visible);
         let rows: Vec<Row> = self
@@ -276,12 +347,13 @@ impl AuditReview {
                     Some(r) if failed => format!("{} ({r})", e.outcome),
                     _ => e.outcome.clone(),
                 };
+                let at = if short_time { self.local_short(&e.at) } else { self.local(&e.at) };
                 let row = Row::new([
-                    Cell::from(self.local(&e.at)),
+                    Cell::from(fit(&at, time_w)),
                     Cell::from(fit(e.rep.as_deref().unwrap_or("-"), rep_w)),
                     Cell::from(fit(&e.kind.replace('_', " "), kind_w)),
                     Cell::from(fit(e.account_id.as_deref().unwrap_or("-"), acct_w)),
-                    Cell::from(e.case_id.map(|c| format!("#{c}")).unwrap_or_else(|| "-".into())),
+                    Cell::from(fit(&e.case_id.map(|c| format!("#{c}")).unwrap_or_else(|| "-".into()), case_w)),
                     Cell::from(Span::styled(
                         fit(&outcome, outcome_w),
                         if failed { theme.warn() } else { Style::new() },
@@ -305,35 +377,43 @@ impl AuditReview {
             f.render_widget(Paragraph::new(Line::styled(msg, theme.dim())), area);
             return;
         }
-        let total = area.width as usize;
-        let (key_w, num_w, when_w) = (10, 8, 16);
-        let name_w = total.saturating_sub(key_w + num_w * 3 + when_w + 5).max(6);
-        let header = Row::new([
-            if accounts { "Account" } else { "Rep" },
-            "Name",
-            "Failures",
-            "Lockouts",
-            if accounts { "Reps" } else { "Accounts" },
-            "Last failure",
-        ])
-        .style(theme.title());
+        let total = (area.width as usize).saturating_sub(5);
+        let short_time = total < 10 + 6 + 8 * 3 + 16;
+        let when = if short_time { 12 } else { 16 };
+        // The name column takes what is left; the others give way (cut with "…") before it
+        // drops under 6.
+        let [key_w, fail_w, lock_w, spread_w, when_w, name_w] =
+            shrink(total, &[(7, 10), (5, 8), (5, 8), (5, 8), (when, when), (6, 6)])[..]
+        else {
+            return;
+        };
+        let titles = [
+            (if accounts { "Account" } else { "Rep" }, key_w),
+            ("Name", name_w),
+            ("Failures", fail_w),
+            ("Lockouts", lock_w),
+            (if accounts { "Reps" } else { "Accounts" }, spread_w),
+            ("Last failure", when_w),
+        ];
+        let header = Row::new(titles.map(|(t, w)| fit(t, w))).style(theme.title());
         let rows: Vec<Row> = self
             .spreads
             .iter()
             .enumerate()
             .map(|(i, s)| {
+                let last = if short_time { self.local_short(&s.last_at) } else { self.local(&s.last_at) };
                 let row = Row::new([
                     fit(&s.key, key_w),
                     fit(s.name.as_deref().unwrap_or("(not in the directory)"), name_w),
-                    s.failures.to_string(),
-                    s.lockouts.to_string(),
-                    s.spread.to_string(),
-                    self.local(&s.last_at),
+                    fit(&s.failures.to_string(), fail_w),
+                    fit(&s.lockouts.to_string(), lock_w),
+                    fit(&s.spread.to_string(), spread_w),
+                    fit(&last, when_w),
                 ]);
                 mark(row, i == self.selected, theme)
             })
             .collect();
-        let widths = fixed([key_w, name_w, num_w, num_w, num_w, when_w]);
+        let widths = fixed([key_w, name_w, fail_w, lock_w, spread_w, when_w]);
         f.render_widget(Table::new(rows, widths).header(header).column_spacing(1), area);
     }
 
@@ -524,12 +604,21 @@ impl View for AuditReview {
     }
 
     fn render(&self, f: &mut Frame<'_>, area: Rect, theme: Theme) {
-        let [filters, chain, body] =
-            Layout::vertical([Constraint::Length(2), Constraint::Length(1), Constraint::Min(3)]).areas(area);
-        self.render_filters(f, filters, theme);
+        let filter_lines = self.filter_lines(area.width as usize, theme);
+        let [filters, chain, body] = Layout::vertical([
+            Constraint::Length(filter_lines.len() as u16),
+            Constraint::Length(1),
+            Constraint::Min(3),
+        ])
+        .areas(area);
+        f.render_widget(Paragraph::new(filter_lines), filters);
         self.render_chain(f, chain, theme);
         if let Some(d) = &self.detail {
             return self.render_detail(f, body, theme, d);
+        }
+        if let Some(why) = &self.failed {
+            notice(f, body, &format!("This view could not be loaded: {why}"), "", theme.error());
+            return;
         }
         match self.view {
             ReviewView::Events(_) => self.render_events(f, body, theme),

@@ -8,6 +8,7 @@ use crate::tui::screens::View;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::table::{first_shown, fixed, mark};
 use crate::tui::widgets::text_field::input_box;
+use crate::tui::widgets::notice::notice;
 use crate::tui::widgets::text::{fit, one_line, pop_grapheme};
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
@@ -46,6 +47,8 @@ pub struct CaseQueue {
     pub selected: usize,
     /// When the lists were loaded (ages are counted from here; drawing never reads a clock).
     pub loaded_at: DateTime<Utc>,
+    /// Why the lists could not be read again: shown instead of them (never as "no cases").
+    pub failed: Option<String>,
 }
 
 /// How long ago `at` was, in its largest whole unit ("3m", "5h", "2d").
@@ -63,7 +66,26 @@ pub fn age(at: &str, now: DateTime<Utc>) -> String {
 
 impl CaseQueue {
     pub fn new(mine: Vec<CaseSummary>, awaiting: Vec<CaseSummary>, closed: Vec<CaseSummary>, now: DateTime<Utc>) -> Self {
-        CaseQueue { list: QueueList::Mine, mine, awaiting, closed, filter: String::new(), selected: 0, loaded_at: now }
+        CaseQueue {
+            list: QueueList::Mine,
+            mine,
+            awaiting,
+            closed,
+            filter: String::new(),
+            selected: 0,
+            loaded_at: now,
+            failed: None,
+        }
+    }
+
+    /// The lists could not be read: the old ones go (a case in them may have changed) and the
+    /// queue says why.
+    pub fn set_failed(&mut self, why: String) {
+        self.mine.clear();
+        self.awaiting.clear();
+        self.closed.clear();
+        self.selected = 0;
+        self.failed = Some(why);
     }
 
     /// The cases of the current list that match the filter (case id, names, ids, status, channel,
@@ -142,9 +164,10 @@ impl View for CaseQueue {
         let mut spans = Vec::new();
         for l in QueueList::ALL {
             let count = match l {
-                QueueList::Mine => self.mine.len(),
-                QueueList::Awaiting => self.awaiting.len(),
-                QueueList::Closed => self.closed.len(),
+                _ if self.failed.is_some() => "?".to_string(),
+                QueueList::Mine => self.mine.len().to_string(),
+                QueueList::Awaiting => self.awaiting.len().to_string(),
+                QueueList::Closed => self.closed.len().to_string(),
             };
             let text = format!(" {} ({count}) ", l.title());
             spans.push(if l == self.list { Span::styled(format!("▸{text}"), theme.selected()) } else { Span::styled(format!(" {text}"), theme.dim()) });
@@ -152,6 +175,10 @@ impl View for CaseQueue {
         f.render_widget(Paragraph::new(Line::from(spans)), tabs);
         input_box(f, input, "Filter", &self.filter, theme);
 
+        if let Some(why) = &self.failed {
+            notice(f, table, &format!("The case lists could not be read: {why}"), "", theme.error());
+            return;
+        }
         let cases = self.visible();
         if cases.is_empty() {
             let msg = if self.filter.trim().is_empty() {

@@ -7,6 +7,7 @@ use crate::tui::keymap::{Cmd, Key, ScreenId, command};
 use crate::tui::screens::View;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::table::fixed;
+use crate::tui::widgets::notice::notice;
 use crate::tui::widgets::text::fit;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -19,6 +20,8 @@ pub struct CaseView {
     pub detail: CaseDetail,
     /// How many timeline rows are scrolled off the top.
     pub scroll: usize,
+    /// Why the case could not be read again after a change: said instead of the old timeline.
+    pub failed: Option<String>,
 }
 
 /// "09:32" for an audit timestamp, in local time; the date too when it is not `today`.
@@ -36,7 +39,7 @@ impl CaseView {
     pub fn new(detail: CaseDetail) -> CaseView {
         // Start at the end of the timeline: the newest events are what the rep just did.
         let scroll = detail.timeline.len();
-        CaseView { detail, scroll }
+        CaseView { detail, scroll, failed: None }
     }
 
     /// "Case #3: Carla Mendes, on behalf of Dr. Ada Okafor (P-1001)"
@@ -134,6 +137,14 @@ impl View for CaseView {
         let block = Block::bordered().title(Span::styled(format!(" Case #{} ", s.id), theme.title()));
         f.render_widget(Paragraph::new(lines).block(block), head);
 
+        if let Some(why) = &self.failed {
+            let block = Block::bordered().title(" Timeline ");
+            let inner = block.inner(timeline);
+            f.render_widget(block, timeline);
+            let text = format!("The case could not be read again: {why}. What shows above may be out of date.");
+            notice(f, inner, &text, " ", theme.error());
+            return;
+        }
         let block = Block::bordered().title(format!(" Timeline ({} events) ", d.timeline.len()));
         let inner = block.inner(timeline);
         f.render_widget(block, timeline);

@@ -6,12 +6,12 @@ use crate::tui::action::Action;
 use crate::tui::keymap::{Cmd, Key, ScreenId, command};
 use crate::tui::screens::View;
 use crate::tui::theme::Theme;
-use crate::tui::widgets::text::fit;
+use crate::tui::widgets::text::{fit, wrap_indented};
 use crate::tui::widgets::text_field::{PROMPT, TextField};
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph};
 
 /// A form on screen: which one (`ScreenId::Unlock`, `ClearLock`, `CaseNote` or `CaseReply`), its
 /// fields with their labels, and the field being typed in.
@@ -155,10 +155,12 @@ impl View for Form {
         }
         lines.push(Line::raw(""));
         if let Some(msg) = &self.message {
-            // Wrapped, never cut: the rep reads why the text was refused.
-            lines.push(Line::styled(fit(&format!(" {msg}"), usize::MAX), theme.error()));
+            // Wrapped, never cut, every line inside the same margin: the rep reads why the text
+            // was refused.
+            let room = (inner.height as usize).saturating_sub(lines.len());
+            lines.extend(wrap_indented(msg, w, room, " ").into_iter().map(|l| Line::styled(l, theme.error())));
         }
-        f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+        f.render_widget(Paragraph::new(lines), inner);
         if let Some((row, col)) = cursor {
             let (x, y) = (inner.x + PROMPT + col, inner.y + row);
             if x < inner.right() && y < inner.bottom() {

@@ -7,6 +7,7 @@ use crate::tui::screens::View;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::table::{first_shown, fixed, mark};
 use crate::tui::widgets::text_field::input_box;
+use crate::tui::widgets::notice::notice;
 use crate::tui::widgets::text::{fit, one_line, pop_grapheme, width};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -27,17 +28,36 @@ pub struct Lookup {
     pub caller_name: Option<String>,
     /// For the target lookup: Enter opens a case for the request instead of showing a verdict.
     pub for_case: bool,
+    /// Why the last lookup failed: shown instead of results (never as "no account matches").
+    pub failed: Option<String>,
 }
 
 impl Lookup {
     pub fn new(screen: ScreenId) -> Lookup {
-        Lookup { screen, query: String::new(), results: Vec::new(), selected: 0, caller_name: None, for_case: false }
+        Lookup {
+            screen,
+            query: String::new(),
+            results: Vec::new(),
+            selected: 0,
+            caller_name: None,
+            for_case: false,
+            failed: None,
+        }
     }
 
     /// Replaces the results (after a search) and keeps the selection in range.
     pub fn set_results(&mut self, results: Vec<AccountSummary>) {
         self.results = results;
         self.selected = 0;
+        self.failed = None;
+    }
+
+    /// The lookup failed: the earlier results go (none of them may be chosen as if they answered
+    /// this query) and the screen says why instead of "no account matches".
+    pub fn set_failed(&mut self, why: String) {
+        self.results.clear();
+        self.selected = 0;
+        self.failed = Some(why);
     }
 }
 
@@ -98,6 +118,10 @@ impl View for Lookup {
         f.render_widget(Paragraph::new(Line::styled(fit(&intro_text, area.width as usize), theme.dim())), intro);
         input_box(f, input, "Search", &self.query, theme);
 
+        if let Some(why) = &self.failed {
+            notice(f, table, &format!("The lookup failed: {why}"), "", theme.error());
+            return;
+        }
         if self.results.is_empty() {
             let msg = if self.query.trim().is_empty() {
                 String::new()

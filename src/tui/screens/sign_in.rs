@@ -4,7 +4,7 @@ use crate::tui::action::Action;
 use crate::tui::keymap::{Cmd, Key, ScreenId, command};
 use crate::tui::screens::View;
 use crate::tui::theme::Theme;
-use crate::tui::widgets::text::{one_line, pop_grapheme, tail, width, wrap};
+use crate::tui::widgets::text::{one_line, pop_grapheme, tail, width, wrap_indented};
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
 use ratatui::text::{Line, Span};
@@ -38,6 +38,15 @@ impl SignIn {
     /// Clears the passphrase (after every attempt).
     pub fn clear_passphrase(&mut self) {
         self.passphrase = Zeroizing::new(String::new());
+    }
+
+    /// After a refused sign-in: both fields are cleared (a passphrase typed into the username
+    /// field by mistake does not stay on screen) and the cursor goes back to the username.
+    pub fn refused(&mut self, message: String) {
+        self.username.clear();
+        self.clear_passphrase();
+        self.focus = Field::Username;
+        self.message = Some(message);
     }
 }
 
@@ -80,9 +89,15 @@ impl View for SignIn {
             },
             Cmd::Submit if self.focus == Field::Username => self.focus = Field::Passphrase,
             Cmd::Submit => {
+                // An empty field is never sent: it could only fail, and each failure counts
+                // towards the rep's lockout.
                 if self.username.trim().is_empty() {
                     self.focus = Field::Username;
                     self.message = Some("Type your username first.".into());
+                    return None;
+                }
+                if self.passphrase.is_empty() {
+                    self.message = Some("Type your passphrase.".into());
                     return None;
                 }
                 let passphrase = std::mem::replace(&mut self.passphrase, Zeroizing::new(String::new()));
@@ -118,9 +133,9 @@ impl View for SignIn {
         }
         if let Some(msg) = &self.message {
             let room = (inner.height as usize).saturating_sub(lines.len());
-            lines.extend(wrap(msg, inner.width as usize, room).into_iter().map(|l| Line::styled(l, theme.error())));
+            lines.extend(wrap_indented(msg, inner.width as usize, room, " ").into_iter().map(|l| Line::styled(l, theme.error())));
         }
-        f.render_widget(Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }), inner);
+        f.render_widget(Paragraph::new(lines), inner);
         let (value, row) = match self.focus {
             Field::Username => (&rows[0].1, 1),
             Field::Passphrase => (&rows[1].1, 3),

@@ -2,6 +2,7 @@
 
 pub mod footer;
 pub mod help;
+pub mod notice;
 pub mod pin_cells;
 pub mod table;
 pub mod text;

@@ -74,6 +74,13 @@ pub fn wrap(text: &str, max: usize, max_lines: usize) -> Vec<String> {
     lines
 }
 
+/// [`wrap`] for text inside a box: every line, the wrapped ones too, starts with `indent`, and the
+/// whole fits in `max` columns.
+pub fn wrap_indented(text: &str, max: usize, max_lines: usize, indent: &str) -> Vec<String> {
+    let room = max.saturating_sub(width(indent));
+    wrap(text, room, max_lines).into_iter().map(|l| format!("{indent}{l}")).collect()
+}
+
 /// The last `max` columns of `text` (for an input field narrower than what was typed), so the
 /// cursor end stays visible.
 pub fn tail(text: &str, max: usize) -> String {
@@ -116,6 +123,8 @@ mod tests {
         assert_eq!(wrap("one two three four", 7, 2), vec!["one two", "three …"]);
         assert_eq!(wrap("a\u{202E}b", 20, 1), vec!["a\\u{202E}b"]);
         assert!(wrap("x", 0, 3).is_empty());
+        assert_eq!(wrap_indented("one two three", 8, 5, " "), vec![" one two", " three"]);
+        assert!(wrap_indented("x", 1, 3, " ").is_empty(), "no room after the indent");
     }
 
     #[test]
