@@ -464,3 +464,62 @@ impl ChainChecker {
 pub fn short_hash(hash: &str) -> &str {
     hash.get(..12).unwrap_or(hash)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Events and their hashes as the chain has always defined them (also recomputed with Python's
+    /// hashlib from the encoding in the module doc): stored trails and exported files depend on
+    /// these never changing, however the hashing code is made faster. `empty` shows that an empty
+    /// field and a missing one hash differently.
+    fn golden() -> Vec<(AuditEvent, &'static str)> {
+        let bare = AuditEvent {
+            seq: 1,
+            at: "2031-06-09T13:05:00.000Z".into(),
+            rep: None,
+            case_id: None,
+            kind: "database_created".into(),
+            account_id: None,
+            other_account: None,
+            outcome: "ok".into(),
+            reason: None,
+            policy_version: None,
+            detail: None,
+            prev_hash: GENESIS.into(),
+            hash: String::new(),
+        };
+        let full = AuditEvent {
+            seq: 9_876_543_210,
+            at: "2031-12-31T23:59:59.999Z".into(),
+            rep: Some("rita".into()),
+            case_id: Some(-42),
+            kind: "verdict_shown".into(),
+            account_id: Some("S-2001".into()),
+            other_account: Some("P-1001".into()),
+            outcome: "needs_approval".into(),
+            reason: Some("staff_for_provider".into()),
+            policy_version: Some(7),
+            detail: Some("approver: P-1001 — José 山田 \u{1F600}".into()),
+            prev_hash: "ab".repeat(32),
+            hash: String::new(),
+        };
+        let empty = AuditEvent {
+            rep: Some(String::new()),
+            detail: Some(String::new()),
+            ..bare.clone()
+        };
+        vec![
+            (bare, "ea1150b2d25e26672ba1c752cd82c21bdd50645dbc852b60b4b63c758415cc80"),
+            (full, "2b01b6aa50f2d63d0a143fd782ce9e6a481c1dd52e7bddce1b9df17787c79d69"),
+            (empty, "9dffd6c480acce95e44f4e489d60b694e5a677f26c1a69af3fa967d32844348b"),
+        ]
+    }
+
+    #[test]
+    fn the_hash_definition_never_changes() {
+        for (event, want) in golden() {
+            assert_eq!(event.expected_hash(), want, "{event:?}");
+        }
+    }
+}
