@@ -1,6 +1,6 @@
 //! Reading and verifying the audit trail.
 
-use super::audit::{AuditEvent, ChainChecker, ChainStatus, EventKind, EventRef, NewEvent, short_hash};
+use super::audit::{AuditEvent, ChainChecker, ChainStatus, EventKind, NewEvent, RawEvent, short_hash};
 use std::collections::{BTreeMap, HashMap};
 use super::error::DeskError;
 use super::Desk;
@@ -181,12 +181,12 @@ pub(crate) fn verify_against(conn: &rusqlite::Connection, external: &[Anchor]) -
     let mut checker = ChainChecker::default();
     let broken = |first_bad_seq: i64, problem: String| Ok((ChainStatus::Broken { first_bad_seq, problem }, checked));
     while let Some(row) = rows.next()? {
-        let event = EventRef::from_row(row)?;
-        if let Err((first_bad_seq, problem)) = checker.feed_ref(&event) {
+        let event = RawEvent::from_row(row)?;
+        if let Err((first_bad_seq, problem)) = checker.feed_raw(&event) {
             return broken(first_bad_seq, problem);
         }
         if let Some(heads) = by_head.get(&event.seq) {
-            if let Some(a) = heads.iter().find(|a| !a.head_hash.eq_ignore_ascii_case(event.hash)) {
+            if let Some(a) = heads.iter().find(|a| !a.head_hash.as_bytes().eq_ignore_ascii_case(event.hash)) {
                 return broken(event.seq, format!(
                     "its hash differs from head {}:{} kept by {}; the trail was rewritten at or before this \
                      sequence behind the app's back",
@@ -196,9 +196,11 @@ pub(crate) fn verify_against(conn: &rusqlite::Connection, external: &[Anchor]) -
                 ));
             }
         }
-        let records_head = (event.kind == EventKind::AuditReviewed.as_str() || event.kind == EventKind::AuditExported.as_str())
-            && event.outcome == "ok";
-        if let Some((seq, hash)) = event.detail.filter(|_| records_head).and_then(head_in_detail) {
+        let records_head = (event.kind == EventKind::AuditReviewed.as_str().as_bytes()
+            || event.kind == EventKind::AuditExported.as_str().as_bytes())
+            && event.outcome == b"ok";
+        let detail = event.detail.filter(|_| records_head).and_then(|d| std::str::from_utf8(d).ok());
+        if let Some((seq, hash)) = detail.and_then(head_in_detail) {
             let kept = by_event.get(&event.seq).is_some_and(|(s, h)| *s == seq && h.eq_ignore_ascii_case(&hash));
             if !kept {
                 return broken(event.seq, format!(
