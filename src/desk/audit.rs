@@ -486,8 +486,10 @@ pub enum ChainStatus {
 
 /// Checks events in sequence order, one at a time, without holding the trail in memory.
 ///
-/// A checker can also start in the middle of the chain ([`ChainChecker::starting_at`]): a row's
-/// hash depends only on its own stored `prev_hash` and fields.
+/// A checker can also start in the middle of the chain ([`ChainChecker::starting_at`]), so that
+/// pieces of a long trail are checked side by side and then joined ([`ChainChecker::follow`]): a
+/// row's hash depends only on its own stored `prev_hash` and fields, so the only thing a piece
+/// cannot check alone is that its first event links to the last event of the piece before.
 pub struct ChainChecker {
     expected_seq: i64,
     prev_hash: Vec<u8>,
@@ -546,6 +548,14 @@ impl ChainChecker {
             return Err((seq, "does not link to the event before it (an event was removed, inserted or changed)".to_string()));
         }
         Ok(())
+    }
+
+    /// Appends a piece checked by a checker that started where this one ends; the caller has
+    /// already checked the piece's first link with [`ChainChecker::check_link`].
+    pub(crate) fn follow(&mut self, piece: ChainChecker) {
+        self.expected_seq = piece.expected_seq;
+        self.prev_hash = piece.prev_hash;
+        self.events += piece.events;
     }
 
     /// The status once every event was fed.

@@ -59,7 +59,7 @@ pub fn check(path: &Path) -> Result<Health, DeskError> {
         .map_err(fail)?
         > 0;
     let chain = if has_trail && schema_version <= SCHEMA_VERSION {
-        Some(super::trail::verify_chain_on(&conn).map_err(fail)?)
+        Some(super::verify::verify_against(&conn, &[], Default::default()).map_err(fail)?.0)
     } else {
         None
     };
