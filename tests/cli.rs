@@ -324,6 +324,29 @@ fn audit_verify_passes_then_names_the_row_changed_with_the_sqlite3_shell() {
     assert_eq!(json.code, 1);
     let v: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
     assert_eq!((v["status"].as_str(), v["first_bad_seq"].as_i64()), (Some("broken"), Some(7)));
+    // However many threads share the check, the same first bad event.
+    for threads in ["1", "2", "3", "8"] {
+        let split = d.run(&["audit", "verify", "--threads", threads], None, None);
+        assert_eq!(split.code, 1, "{split:?}");
+        assert!(split.stdout.starts_with("broken at sequence 7:"), "{split:?}");
+    }
+}
+
+#[test]
+fn audit_verify_on_several_threads_reports_the_same_head() {
+    let d = Demo::new();
+    for threads in ["2", "3", "1"] {
+        // Each verification is recorded, so each sees the one before it as its head.
+        let before = d.audit_json(&["--limit", "1"]);
+        let run = d.run(&["audit", "verify", "--threads", threads], None, None);
+        assert_eq!(run.code, 0, "{run:?}");
+        let head = format!("head {}:{}", before[0]["seq"], before[0]["hash"].as_str().unwrap_or(""));
+        assert!(run.stdout.contains(&head), "{threads} threads: {run:?}, expected {head}");
+    }
+    for bad in ["0", "x", "65"] {
+        let refused = d.run(&["audit", "verify", "--threads", bad], None, None);
+        assert_eq!(refused.code, 2, "{bad}: {refused:?}");
+    }
 }
 
 #[cfg(unix)]

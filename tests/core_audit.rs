@@ -1,6 +1,7 @@
 //! The audit trail through the public API: every step of a call leaves its events in order, no
 //! event ever carries a PIN or a hash, the table refuses UPDATE and DELETE, and `verify_chain`
-//! names the first row changed, removed or forged behind the app's back.
+//! names the first row changed, removed or forged behind the app's back, with the same answer
+//! however the chain is divided among threads.
 
 mod common;
 
@@ -240,8 +241,9 @@ fn tamper(f: &Fixture, sql: &str, args: impl rusqlite::Params) {
     conn.execute(sql, args).expect("tamper");
 }
 
+/// The first bad sequence, the same however the verification divides the chain.
 fn broken_at(f: &Fixture) -> i64 {
-    match f.desk.verify_chain().expect("verify") {
+    match verify_every_way(&f.desk, &[]).0 {
         ChainStatus::Broken { first_bad_seq, problem } => {
             assert!(!problem.is_empty());
             first_bad_seq
@@ -340,6 +342,97 @@ fn a_forged_row_not_linked_to_the_head_is_named() {
         )
         .expect("insert");
     assert_eq!(broken_at(&f), last + 1);
+}
+
+/// A longer trail than `busy`, so that every division has pieces of several events.
+fn longer() -> Fixture {
+    let mut f = busy();
+    let rita = f.rita();
+    for account in ["S-2001", "S-2003", "S-2004", "P-1001", "P-1003", "S-2001", "S-2003", "S-2004"] {
+        f.desk.open_card(&rita, &id(account)).expect("card");
+        f.desk.decide(&rita, &id(account), &Request::OwnAccount).expect("verdict");
+    }
+    f
+}
+
+/// Every column of one audit row, to put it back after a test removed it.
+type Row = Vec<rusqlite::types::Value>;
+
+fn row(conn: &rusqlite::Connection, seq: i64) -> Row {
+    conn.query_row("SELECT * FROM audit_events WHERE seq = ?1", [seq], |r| (0..13).map(|i| r.get(i)).collect())
+        .expect("row")
+}
+
+fn put_back(conn: &rusqlite::Connection, row: &Row) {
+    conn.execute("INSERT INTO audit_events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)", rusqlite::params_from_iter(row))
+        .expect("put back");
+}
+
+#[test]
+fn a_changed_row_is_named_wherever_the_chain_is_cut_into_pieces() {
+    let f = longer();
+    let intact = verify_every_way(&f.desk, &[]).0;
+    let (last, _) = head(&f);
+    assert!(last > 20, "{last} events");
+    let conn = f.raw();
+    conn.execute_batch("DROP TRIGGER audit_events_no_update").expect("drop");
+    // Every row in turn: the first of a piece, the last of a piece, a row inside one, for every
+    // division in `verify_splits`.
+    for seq in 1..=last {
+        conn.execute("UPDATE audit_events SET outcome = outcome || '!' WHERE seq = ?1", [seq]).expect("change");
+        assert_eq!(broken_at(&f), seq);
+        conn.execute("UPDATE audit_events SET outcome = rtrim(outcome, '!') WHERE seq = ?1", [seq]).expect("restore");
+    }
+    assert_eq!(verify_every_way(&f.desk, &[]).0, intact);
+}
+
+#[test]
+fn a_removed_row_is_named_wherever_the_chain_is_cut_into_pieces() {
+    let f = longer();
+    let (last, _) = head(&f);
+    let conn = f.raw();
+    // Putting a row back is not a new event: the failure rollup must not count it a second time.
+    conn.execute_batch("DROP TRIGGER audit_events_no_delete; DROP TRIGGER audit_failure_slots_count").expect("drop");
+    for seq in 1..last {
+        let removed = row(&conn, seq);
+        conn.execute("DELETE FROM audit_events WHERE seq = ?1", [seq]).expect("remove");
+        assert_eq!(broken_at(&f), seq);
+        match verify_every_way(&f.desk, &[]).0 {
+            ChainStatus::Broken { problem, .. } => assert!(problem.contains(&format!("events {seq} to {seq} are missing")), "{problem}"),
+            intact => panic!("{intact:?}"),
+        }
+        put_back(&conn, &removed);
+    }
+    // The last row removed leaves a shorter chain that holds; only a recorded head shows the cut
+    // (see core_review).
+    conn.execute("DELETE FROM audit_events WHERE seq = ?1", [last]).expect("remove");
+    assert!(matches!(verify_every_way(&f.desk, &[]).0, ChainStatus::Intact { head_seq, .. } if head_seq == last - 1));
+}
+
+#[test]
+fn the_first_of_two_changes_is_named_whichever_piece_is_checked_first() {
+    let f = longer();
+    let (last, _) = head(&f);
+    tamper(&f, "UPDATE audit_events SET detail = 'edited' WHERE seq IN (3, ?1)", [last - 1]);
+    assert_eq!(broken_at(&f), 3);
+    // A run of removed rows in one piece and a changed row in a later one.
+    let conn = f.raw();
+    conn.execute("UPDATE audit_events SET detail = NULL WHERE seq = 3", []).expect("restore");
+    conn.execute("DELETE FROM audit_events WHERE seq BETWEEN 10 AND 12", []).expect("remove");
+    assert_eq!(broken_at(&f), 10);
+}
+
+#[test]
+fn a_row_numbered_before_the_first_event_is_named() {
+    let f = busy();
+    let first = row(&f.raw(), 1);
+    let mut forged = first.clone();
+    forged[0] = rusqlite::types::Value::Integer(0);
+    put_back(&f.raw(), &forged);
+    assert_eq!(broken_at(&f), 0);
+    forged[0] = rusqlite::types::Value::Integer(-5);
+    put_back(&f.raw(), &forged);
+    assert_eq!(broken_at(&f), -5);
 }
 
 #[test]

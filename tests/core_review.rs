@@ -294,7 +294,7 @@ fn a_review_records_range_head_and_note_and_verify_checks_against_it() {
         .expect("detail");
     assert!(detail.contains(&format!("head {head_seq}:{head_hash}")), "{detail}");
     assert!(detail.contains("last week") && detail.contains("note: Monday review"), "{detail}");
-    let (status, heads) = h.f.desk.verify_trail(&[]).expect("verify");
+    let (status, heads) = verify_every_way(&h.f.desk, &[]);
     assert!(matches!(status, ChainStatus::Intact { .. }), "{status:?}");
     assert_eq!(heads, 1);
     let leo = h.leo.clone();
@@ -308,7 +308,7 @@ fn a_trail_cut_back_below_a_recorded_head_is_reported() {
     let conn = h.f.raw();
     conn.execute_batch("DROP TRIGGER audit_events_no_delete").expect("drop trigger");
     conn.execute("DELETE FROM audit_events WHERE seq > ?1", [head_seq - 3]).expect("truncate");
-    let status = h.f.desk.verify_chain().expect("verify");
+    let status = verify_every_way(&h.f.desk, &[]).0;
     let ChainStatus::Broken { first_bad_seq, problem } = status else { panic!("the cut is not seen: {status:?}") };
     assert_eq!(first_bad_seq, head_seq - 2);
     assert!(problem.contains(&format!("the trail ends at sequence {}", head_seq - 3)), "{problem}");
@@ -327,7 +327,7 @@ fn a_trail_rewritten_before_a_recorded_head_is_reported_even_with_valid_hashes()
     while h.f.head_seq() < head_seq + 3 {
         append_raw(&h.f, EventKind::SignedOut, NewEvent { rep: Some("rita".into()), outcome: "ok".into(), ..NewEvent::default() });
     }
-    let ChainStatus::Broken { first_bad_seq, problem } = h.f.desk.verify_chain().expect("verify") else {
+    let ChainStatus::Broken { first_bad_seq, problem } = verify_every_way(&h.f.desk, &[]).0 else {
         panic!("the rewrite is not seen")
     };
     assert_eq!(first_bad_seq, head_seq);
@@ -341,7 +341,7 @@ fn a_removed_anchor_is_reported_by_the_review_event_that_recorded_it() {
     let review_seq = h.f.head_seq();
     let conn = h.f.raw();
     conn.execute_batch("DROP TRIGGER audit_anchors_no_delete; DELETE FROM audit_anchors").expect("delete anchors");
-    let ChainStatus::Broken { first_bad_seq, problem } = h.f.desk.verify_chain().expect("verify") else {
+    let ChainStatus::Broken { first_bad_seq, problem } = verify_every_way(&h.f.desk, &[]).0 else {
         panic!("the missing anchor is not seen")
     };
     assert_eq!(first_bad_seq, review_seq);
@@ -354,12 +354,12 @@ fn an_external_head_is_checked_and_a_bad_one_is_reported() {
     let (seq, hash): (i64, String) =
         h.f.raw().query_row("SELECT seq, hash FROM audit_events WHERE seq = 5", [], |r| Ok((r.get(0)?, r.get(1)?))).expect("row");
     let good = Anchor::parse(&format!("{seq}:{hash}")).expect("head");
-    assert!(matches!(h.f.desk.verify_trail(&[good]).expect("verify").0, ChainStatus::Intact { .. }));
+    assert!(matches!(verify_every_way(&h.f.desk, &[good]).0, ChainStatus::Intact { .. }));
     let wrong = Anchor::parse(&format!("{}:{hash}", seq + 1)).expect("head");
-    let (status, _) = h.f.desk.verify_trail(&[wrong]).expect("verify");
+    let (status, _) = verify_every_way(&h.f.desk, &[wrong]);
     assert!(matches!(status, ChainStatus::Broken { first_bad_seq, .. } if first_bad_seq == seq + 1), "{status:?}");
     let beyond = Anchor::parse(&format!("{}:{hash}", h.f.head_seq() + 10)).expect("head");
-    let (status, _) = h.f.desk.verify_trail(&[beyond]).expect("verify");
+    let (status, _) = verify_every_way(&h.f.desk, &[beyond]);
     assert!(matches!(&status, ChainStatus::Broken { problem, .. } if problem.contains("removed")), "{status:?}");
     assert!(Anchor::parse("12:abc").is_err());
     assert!(Anchor::parse("twelve").is_err());

@@ -84,6 +84,43 @@ fn wal_journaling_and_foreign_keys_are_on() {
     assert!(f.desk.account(&id("S-3000")).expect("read").is_none());
 }
 
+/// `(name, columns, partial WHERE)` of every index on the audit trail.
+fn audit_indexes(conn: &rusqlite::Connection) -> Vec<(String, String, Option<String>)> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT il.name, (SELECT group_concat(ii.name, ',') FROM pragma_index_info(il.name) ii), s.sql \
+             FROM pragma_index_list('audit_events') il JOIN sqlite_schema s ON s.name = il.name ORDER BY il.name",
+        )
+        .expect("prepare");
+    stmt.query_map([], |r| {
+        let sql: String = r.get(2)?;
+        let partial = sql.split_once(" WHERE ").map(|(_, w)| w.split_whitespace().collect::<Vec<_>>().join(" "));
+        Ok((r.get(0)?, r.get(1)?, partial))
+    })
+    .expect("query")
+    .collect::<Result<_, _>>()
+    .expect("indexes")
+}
+
+/// Each index on the trail is one more page written by every audit event that it covers, so no
+/// two cover the same columns for the same rows, and the events without an account (sign-ins,
+/// sign-outs) touch no account index.
+#[test]
+fn audit_events_carry_no_duplicate_index_and_no_account_index_entry_without_an_account() {
+    let f = Fixture::new();
+    let indexes = audit_indexes(&f.raw());
+    let mut shapes: Vec<(&str, Option<&str>)> = indexes.iter().map(|(_, c, w)| (c.as_str(), w.as_deref())).collect();
+    shapes.sort();
+    let before = shapes.len();
+    shapes.dedup();
+    assert_eq!(shapes.len(), before, "duplicate indexes: {indexes:?}");
+    for (name, columns, partial) in &indexes {
+        assert!(!columns.starts_with("account_id") || partial.is_some(), "{name} indexes every event: {indexes:?}");
+    }
+    let account_kind = indexes.iter().find(|(n, ..)| n == "audit_account_kind").expect("INDEXED BY in review queries");
+    assert_eq!((account_kind.1.as_str(), account_kind.2.as_deref()), ("account_id,kind,seq", Some("account_id IS NOT NULL")));
+}
+
 #[test]
 fn a_database_from_a_newer_version_is_refused_unchanged() {
     let (_dir, path) = closed(Fixture::new());

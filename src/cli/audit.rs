@@ -10,7 +10,7 @@ use clap::builder::PossibleValuesParser;
 use clap::{Args, Subcommand};
 use crate::desk::export::{ExportFormat, FileCheck, verify_export};
 use crate::desk::review::{ReviewFilter, TimeRange, parse_time};
-use crate::desk::{Anchor, Desk};
+use crate::desk::{Anchor, Desk, VerifySplit};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -59,6 +59,9 @@ pub struct VerifyArgs {
     /// Re-check an exported JSONL file on its own instead of the database (names the first bad line)
     #[arg(long, value_name = "FILE")]
     pub file: Option<PathBuf>,
+    /// Threads checking the chain at once (default: one per core for long trails; 1 to spare a busy host)
+    #[arg(long, value_name = "N", conflicts_with = "file", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub threads: Option<u16>,
     /// Print JSON
     #[arg(long)]
     pub json: bool,
@@ -185,7 +188,8 @@ fn verify(db: &Path, args: &VerifyArgs) -> Result<Exit, CliError> {
         None => Vec::new(),
     };
     let mut desk = open_desk(db)?;
-    let (status, heads) = desk.verify_trail(&external)?;
+    let split = args.threads.map(|n| VerifySplit::threads(usize::from(n))).unwrap_or_default();
+    let (status, heads) = desk.verify_trail_split(&external, split)?;
     if args.json {
         output::print_json(&status)?;
     } else {

@@ -28,6 +28,7 @@ pub mod setup;
 pub mod store;
 pub mod text;
 mod trail;
+mod verify;
 pub mod export;
 mod verdicts;
 
@@ -43,6 +44,7 @@ pub use pin_check::PinCheck;
 pub use policy::{Decision, Policy, Request, Role, Rule, Verdict};
 pub use reps::{NewRep, RepInfo, RepRole, Session, SignIn, check_passphrase, check_username};
 pub use trail::{Anchor, AuditFilter};
+pub use verify::VerifySplit;
 pub use verdicts::{Unlocked, VerdictShown};
 
 use clock::{Clock, SystemClock};

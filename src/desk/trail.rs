@@ -1,8 +1,8 @@
 //! Reading and verifying the audit trail.
 
-use super::audit::{AuditEvent, ChainChecker, ChainStatus, EventKind, EventRef, NewEvent, short_hash};
-use std::collections::{BTreeMap, HashMap};
+use super::audit::{AuditEvent, ChainStatus, EventKind, NewEvent};
 use super::error::DeskError;
+use super::verify::{VerifySplit, verify_against};
 use super::Desk;
 use rusqlite::types::Value;
 
@@ -52,13 +52,20 @@ impl Desk {
     /// Checks the whole chain in sequence order, streaming. Records nothing (see
     /// [`Desk::record_verification`]).
     pub fn verify_chain(&self) -> Result<ChainStatus, DeskError> {
-        verify_chain_on(self.store.conn()).map_err(|e| self.store.read_error(e))
+        self.verify_trail(&[]).map(|(status, _)| status)
     }
 
     /// Checks the whole chain and every recorded head, plus `external` heads kept outside the
-    /// database; returns the status and how many heads were checked. Records nothing.
+    /// database; returns the status and how many heads were checked. Records nothing. Long trails
+    /// are checked on one thread per core.
     pub fn verify_trail(&self, external: &[Anchor]) -> Result<(ChainStatus, usize), DeskError> {
-        verify_against(self.store.conn(), external).map_err(|e| self.store.read_error(e))
+        self.verify_trail_split(external, VerifySplit::default())
+    }
+
+    /// [`Desk::verify_trail`] with the chain divided as `split` says (fewer threads on a busy
+    /// host; tests and benches). The answer does not depend on the division.
+    pub fn verify_trail_split(&self, external: &[Anchor], split: VerifySplit) -> Result<(ChainStatus, usize), DeskError> {
+        verify_against(self.store.conn(), external, split).map_err(|e| self.store.read_error(e))
     }
 
     /// Records that the chain was verified (by an admin command or a lead) as an audit event.
@@ -123,104 +130,4 @@ fn parse_head(text: &str) -> Option<(i64, &str, &str)> {
 pub(crate) fn head_in_detail(detail: &str) -> Option<(i64, String)> {
     let at = detail.find("head ")?;
     parse_head(&detail[at + 5..]).map(|(seq, hash, _)| (seq, hash.to_lowercase()))
-}
-
-/// Every anchor recorded in the database (none when the table does not exist yet), and the head
-/// each recording event named, by that event's sequence.
-fn recorded_anchors(conn: &rusqlite::Connection) -> rusqlite::Result<(Vec<Anchor>, HashMap<i64, (i64, String)>)> {
-    let exists: i64 =
-        conn.query_row("SELECT count(*) FROM sqlite_schema WHERE name = 'audit_anchors'", [], |r| r.get(0))?;
-    if exists == 0 {
-        return Ok((Vec::new(), HashMap::new()));
-    }
-    let mut stmt = conn.prepare("SELECT head_seq, head_hash, event_seq, source, rep, at FROM audit_anchors ORDER BY id")?;
-    let mut anchors = Vec::new();
-    let mut by_event = HashMap::new();
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, Option<String>>(4)?,
-            r.get::<_, String>(5)?,
-        ))
-    })?;
-    for row in rows {
-        let (head_seq, head_hash, event_seq, source, rep, at) = row?;
-        let by = rep.map(|r| format!(" by {r}")).unwrap_or_default();
-        anchors.push(Anchor {
-            head_seq,
-            head_hash: head_hash.clone(),
-            origin: format!("the {source}{by} at {at} (audit event {event_seq})"),
-        });
-        by_event.insert(event_seq, (head_seq, head_hash));
-    }
-    Ok((anchors, by_event))
-}
-
-/// Checks the chain on any connection (also a read-only one), streaming in sequence order, and
-/// against every recorded head.
-pub(crate) fn verify_chain_on(conn: &rusqlite::Connection) -> rusqlite::Result<ChainStatus> {
-    verify_against(conn, &[]).map(|(status, _)| status)
-}
-
-/// Checks the chain, then that it still holds every recorded head and every head in `external`:
-/// a trail cut back below a head, or rewritten at or before it, is reported (the first bad
-/// sequence and what happened). Also returns how many heads were checked.
-pub(crate) fn verify_against(conn: &rusqlite::Connection, external: &[Anchor]) -> rusqlite::Result<(ChainStatus, usize)> {
-    let (mut anchors, by_event) = recorded_anchors(conn)?;
-    anchors.extend(external.iter().cloned());
-    let mut by_head: BTreeMap<i64, Vec<&Anchor>> = BTreeMap::new();
-    for a in &anchors {
-        by_head.entry(a.head_seq).or_default().push(a);
-    }
-    let checked = anchors.len();
-    let mut stmt = conn.prepare(&format!("SELECT {} FROM audit_events ORDER BY seq", AuditEvent::COLUMNS))?;
-    let mut rows = stmt.query([])?;
-    let mut checker = ChainChecker::default();
-    let broken = |first_bad_seq: i64, problem: String| Ok((ChainStatus::Broken { first_bad_seq, problem }, checked));
-    while let Some(row) = rows.next()? {
-        let event = EventRef::from_row(row)?;
-        if let Err((first_bad_seq, problem)) = checker.feed_ref(&event) {
-            return broken(first_bad_seq, problem);
-        }
-        if let Some(heads) = by_head.get(&event.seq) {
-            if let Some(a) = heads.iter().find(|a| !a.head_hash.eq_ignore_ascii_case(event.hash)) {
-                return broken(event.seq, format!(
-                    "its hash differs from head {}:{} kept by {}; the trail was rewritten at or before this \
-                     sequence behind the app's back",
-                    a.head_seq,
-                    short_hash(&a.head_hash),
-                    a.origin
-                ));
-            }
-        }
-        let records_head = (event.kind == EventKind::AuditReviewed.as_str() || event.kind == EventKind::AuditExported.as_str())
-            && event.outcome == "ok";
-        if let Some((seq, hash)) = event.detail.filter(|_| records_head).and_then(head_in_detail) {
-            let kept = by_event.get(&event.seq).is_some_and(|(s, h)| *s == seq && h.eq_ignore_ascii_case(&hash));
-            if !kept {
-                return broken(event.seq, format!(
-                    "it records head {seq}:{}, but that head is missing from the recorded anchors (removed or \
-                     changed behind the app's back)",
-                    short_hash(&hash)
-                ));
-            }
-        }
-    }
-    let status = checker.finish();
-    if let ChainStatus::Intact { head_seq, .. } = &status {
-        if let Some((_, heads)) = by_head.range(head_seq + 1..).next() {
-            let a = heads[0];
-            return broken(head_seq + 1, format!(
-                "the trail ends at sequence {head_seq}, but {} recorded head {}:{}: events after {head_seq} were \
-                 removed behind the app's back",
-                a.origin,
-                a.head_seq,
-                short_hash(&a.head_hash)
-            ));
-        }
-    }
-    Ok((status, checked))
 }

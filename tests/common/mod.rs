@@ -15,7 +15,8 @@ use support_desk::desk::example::DirectoryRow;
 use support_desk::desk::pin_hash::hash_unkeyed;
 use support_desk::desk::pin_key::PinKey;
 use support_desk::desk::store::OpenMode;
-use support_desk::desk::{AccountId, Desk, NewRep, Pin, PinSource, RepRole, Role, Session, SignIn};
+use support_desk::desk::audit::ChainStatus;
+use support_desk::desk::{AccountId, Anchor, Desk, NewRep, Pin, PinSource, RepRole, Role, Session, SignIn, VerifySplit};
 use tempfile::TempDir;
 
 /// rita's passphrase.
@@ -233,4 +234,28 @@ pub fn raw(path: &Path) -> Connection {
 /// An account id.
 pub fn id(text: &str) -> AccountId {
     AccountId::new(text)
+}
+
+/// Ways to divide the chain for verification: one pass; two and three threads with two, three,
+/// five, eight pieces, or a piece per event (more pieces than events are clamped); the default.
+pub fn verify_splits() -> Vec<VerifySplit> {
+    let mut splits = vec![VerifySplit { threads: Some(1), pieces: Some(1) }, VerifySplit::default()];
+    for threads in 1..=3 {
+        for pieces in [2, 3, 5, 8, 10_000] {
+            splits.push(VerifySplit { threads: Some(threads), pieces: Some(pieces) });
+        }
+    }
+    splits
+}
+
+/// Verifies the trail (against `external` heads too) once per division of the chain and checks
+/// that every division gives the answer of one pass from the first event to the last, which is
+/// returned with the number of heads checked.
+pub fn verify_every_way(desk: &Desk, external: &[Anchor]) -> (ChainStatus, usize) {
+    let one_pass = desk.verify_trail_split(external, VerifySplit::threads(1)).expect("verify in one pass");
+    for split in verify_splits() {
+        let answer = desk.verify_trail_split(external, split).expect("verify in pieces");
+        assert_eq!(answer, one_pass, "{split:?} gives another answer than one pass");
+    }
+    one_pass
 }

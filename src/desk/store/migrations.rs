@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_admin.sql"),
     include_str!("migrations/0005_search_index.sql"),
     include_str!("migrations/0006_review_rollups.sql"),
+    include_str!("migrations/0007_audit_write_indexes.sql"),
 ];
 
 /// The schema version this build writes.
