@@ -223,6 +223,51 @@ fn each_pattern_view_finds_its_events() {
     assert!(h.f.desk.reps_failing_across_accounts(leo, &day).expect("reps").is_empty());
 }
 
+/// A verdict in a case needs a match in that case; a verdict outside any case needs a match by the
+/// same rep on the same account within the idle timeout, in a case or not.
+#[test]
+fn a_verdict_counts_only_the_match_of_its_own_case_or_its_own_rep() {
+    let mut f = Fixture::new();
+    let event = |rep: &str, case_id: Option<i64>, account: &str, outcome: &str| NewEvent {
+        rep: Some(rep.into()),
+        case_id,
+        account_id: Some(account.into()),
+        outcome: outcome.into(),
+        reason: Some("own_account".into()),
+        policy_version: Some(1),
+        ..NewEvent::default()
+    };
+    append_raw(&f, EventKind::PinValidated, event("rita", Some(11), "S-2003", "ok"));
+    f.clock.advance(Duration::minutes(1));
+    let listed: Vec<i64> = [
+        // (rep, case, account, listed?)
+        ("rita", Some(11), "S-2003", false), // the match of its case
+        ("sam", Some(11), "S-2003", false),  // another rep on the same case: still that case's match
+        ("rita", Some(12), "S-2003", true),  // another case: a new verification is needed
+        ("rita", Some(11), "S-2004", true),  // another account in the same case
+        ("rita", None, "S-2003", false),     // no case: rita's own match a minute ago
+        ("sam", None, "S-2003", true),       // no case, another rep: not sam's match
+    ]
+    .into_iter()
+    .filter_map(|(rep, case, account, listed)| {
+        let seq = append_raw(&f, EventKind::VerdictShown, event(rep, case, account, "assist"));
+        listed.then_some(seq)
+    })
+    .collect();
+    // Past the idle timeout rita's match no longer covers a verdict outside a case, but still
+    // covers one in its case (a case's verification ends with the case, not with the clock here).
+    f.clock.advance(Duration::minutes(20));
+    let late = append_raw(&f, EventKind::VerdictShown, event("rita", None, "S-2003", "assist"));
+    append_raw(&f, EventKind::VerdictShown, event("rita", Some(11), "S-2003", "assist"));
+    let leo = f.leo();
+    let page = f.desk.review_page(Some(&leo), &ReviewFilter::default(), EventView::VerdictsWithoutPin, None, 100).expect("page");
+    let mut seqs: Vec<i64> = page.events.iter().map(|e| e.seq).collect();
+    seqs.sort();
+    let mut expected = listed;
+    expected.push(late);
+    assert_eq!(seqs, expected);
+}
+
 #[test]
 fn the_chart_counts_failures_and_lockouts_per_hour_of_the_day_and_per_day_of_the_month() {
     let h = history();

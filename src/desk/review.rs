@@ -501,11 +501,15 @@ impl Desk {
             let minutes = self.policy()?.idle_timeout_minutes.max(1);
             let m = w.arg(Value::Text(format!("-{minutes} minutes")));
             w.push(format!(
-                "e.outcome <> 'verify_first' AND coalesce(e.reason, '') <> 'unlock' AND NOT EXISTS ( \
-                   SELECT 1 FROM audit_events p INDEXED BY audit_account_kind \
-                   WHERE p.account_id = e.account_id AND p.kind = 'pin_validated' AND p.seq < e.seq \
-                     AND CASE WHEN e.case_id IS NOT NULL THEN p.case_id IS e.case_id \
-                         ELSE p.rep IS e.rep AND p.at >= strftime('%Y-%m-%dT%H:%M:%fZ', e.at, {m}) END)"
+                "e.outcome <> 'verify_first' AND coalesce(e.reason, '') <> 'unlock' AND CASE \
+                 WHEN e.case_id IS NOT NULL THEN NOT EXISTS ( \
+                   SELECT 1 FROM audit_events p INDEXED BY audit_pin_match_case \
+                   WHERE p.kind = 'pin_validated' AND p.account_id = e.account_id \
+                     AND p.case_id = e.case_id AND p.seq < e.seq) \
+                 ELSE NOT EXISTS ( \
+                   SELECT 1 FROM audit_events p INDEXED BY audit_pin_match_rep \
+                   WHERE p.kind = 'pin_validated' AND p.account_id = e.account_id AND p.rep IS e.rep \
+                     AND p.at >= strftime('%Y-%m-%dT%H:%M:%fZ', e.at, {m}) AND p.seq < e.seq) END"
             ));
         }
         Ok(w)

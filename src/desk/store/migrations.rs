@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_search_index.sql"),
     include_str!("migrations/0006_review_rollups.sql"),
     include_str!("migrations/0007_audit_write_indexes.sql"),
+    include_str!("migrations/0008_pin_match_probe.sql"),
 ];
 
 /// The schema version this build writes.
