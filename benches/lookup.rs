@@ -21,7 +21,7 @@ use support_desk::desk::{Desk, SignIn};
 const QUERIES: &[&str] = &[
     "okafor", "Ananya Adeyemi", "josé garcía", "zoe", "山田", "محمد", "דנה", "Иван", "Νίκος", "प्रिया",
     "SYN-0000042", "syn-0999999", "user123456@p", "555", "(555) 010", "o'brien", "smith-jones", "nguyễn thảo",
-    "harbor family", "dr. ada", "xq", "zzzzzzzz", "al_", "100%", "\"quoted\"", "a", "ab",
+    "harbor family", "dr. ada", "adeyemi ananya", "xq", "zzzzzzzz", "al_", "100%", "\"quoted\"", "a", "ab",
 ];
 
 

@@ -41,6 +41,24 @@ fn a_composed_query_finds_a_decomposed_name() {
 }
 
 #[test]
+fn words_in_another_order_or_across_fields_find_the_caller_after_the_text_as_typed() {
+    let f = imported();
+    // Surname first, as callers often say it; with a short word; across name and practice.
+    assert_eq!(ids(&f, "okafor amara"), ["P-0001"]);
+    assert_eq!(ids(&f, "Okafor  Dr"), ["P-0001"]);
+    assert_eq!(ids(&f, "prueba josé"), ["S-0005"]);
+    assert_eq!(ids(&f, "prueba sakura"), ["S-0004"]);
+    assert_eq!(ids(&f, "ana prueba"), ["S-0004"], "the sunflower between the words is no obstacle");
+    // Every word must be there: no account has both.
+    assert!(ids(&f, "okafor prueba").is_empty());
+    // The text as typed ranks first; the any-order matches follow it.
+    let both = ids(&f, "okafor ike");
+    assert_eq!(both, ["S-0011"]);
+    let as_typed = ids(&f, "prueba");
+    assert!(as_typed.len() >= 3 && as_typed.contains(&"S-0005".to_string()), "{as_typed:?}");
+}
+
+#[test]
 fn sql_wildcards_in_a_query_match_themselves() {
     let f = imported();
     assert_eq!(ids(&f, "Al_"), ["S-0008"]);

@@ -215,16 +215,46 @@ fn substring_matches(conn: &rusqlite::Connection, needle: &str, narrowing: &Narr
     if let Some(found) = narrowing.narrow(needle, version) {
         return Ok(found);
     }
-    let phrase = format!("\"{}\"", needle.replace('"', "\"\""));
+    let found = trigram_matches(conn, &fts_phrase(needle))?;
+    narrowing.remember(needle, version, &found);
+    Ok(found)
+}
+
+/// `text` as one full-text phrase (quotes doubled), so that no character is query syntax.
+fn fts_phrase(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
+/// The first [`SUBSTRING_CANDIDATES`] accounts the trigram index finds for a full-text query.
+fn trigram_matches(conn: &rusqlite::Connection, query: &str) -> rusqlite::Result<Candidates> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {SUMMARY_COLUMNS} FROM account_search s \
          JOIN accounts a ON a.rowid = s.rowid JOIN practices p ON p.id = a.practice_id \
          WHERE account_search MATCH ?1 LIMIT ?2"
     ))?;
-    let found: Candidates =
-        stmt.query_map(params![phrase, SUBSTRING_CANDIDATES as i64], summary_from_row)?.collect::<rusqlite::Result<_>>()?;
-    narrowing.remember(needle, version, &found);
+    stmt.query_map(params![query, SUBSTRING_CANDIDATES as i64], summary_from_row)?.collect()
+}
+
+/// Accounts whose text holds every word, in any order and in any field: "okafor ada" for Ada
+/// Okafor, "ada riverside" for the Ada of Riverside Clinic. The index is asked for the words of
+/// three or more characters (the shortest it can find); every word is then checked on the text.
+fn any_order_matches(conn: &rusqlite::Connection, words: &[&str]) -> rusqlite::Result<Vec<AccountSummary>> {
+    let indexed: Vec<String> = words.iter().filter(|w| w.chars().count() >= 3).map(|w| fts_phrase(w)).collect();
+    if indexed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut found: Vec<AccountSummary> = trigram_matches(conn, &indexed.join(" AND "))?
+        .into_iter()
+        .filter(|(search, _)| words.iter().all(|w| search.contains(w)))
+        .map(|(_, summary)| summary)
+        .collect();
+    found.sort_by(by_active_then_name);
     Ok(found)
+}
+
+/// Active accounts first, then by name, then by id.
+fn by_active_then_name(a: &AccountSummary, b: &AccountSummary) -> std::cmp::Ordering {
+    b.active.cmp(&a.active).then_with(|| a.name.cmp(&b.name)).then_with(|| a.id.cmp(&b.id))
 }
 
 /// The lookup itself, on any connection (the desk's, or a [`Searcher`]'s own).
@@ -318,8 +348,15 @@ fn lookup_on(
             }
         }
         for mut list in [word, other] {
-            list.sort_by(|a, b| b.active.cmp(&a.active).then_with(|| a.name.cmp(&b.name)).then_with(|| a.id.cmp(&b.id)));
+            list.sort_by(by_active_then_name);
             for summary in list {
+                out.push(summary);
+            }
+        }
+        // Several words not found as typed: the same words in another order, last.
+        let words: Vec<&str> = folded.split(' ').collect();
+        if words.len() > 1 && query_digits.is_empty() && !out.is_full() {
+            for summary in any_order_matches(conn, &words)? {
                 out.push(summary);
             }
         }
