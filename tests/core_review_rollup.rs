@@ -375,7 +375,8 @@ fn back_to_schema_5(path: &std::path::Path) {
     raw(path)
         .execute_batch(
             "DROP TRIGGER audit_failure_slots_count; DROP TABLE audit_failure_slots; DROP INDEX audit_failed_pin; \
-             DROP INDEX audit_pin_match_case; DROP INDEX audit_pin_match_rep; PRAGMA user_version = 5;",
+             DROP INDEX audit_pin_match_case; DROP INDEX audit_pin_match_rep; \
+             DROP INDEX audit_failed_by_account; DROP INDEX audit_failed_by_rep; PRAGMA user_version = 5;",
         )
         .expect("schema 5");
 }
@@ -408,4 +409,80 @@ fn a_schema_5_database_is_backfilled_when_opened_and_counts_on() {
     assert_eq!(rollup_rows(&path), expected);
     assert!(check(&path).expect("check").is_sound());
     drop((desk, dir));
+}
+
+/// The pattern views walk the failures of a short range in sequence order and sort them, and the
+/// failures of a range over most of the trail in account (or rep) order (migration 0009). Both
+/// walks must give exactly what a plain count of the audit events gives, row for row, for every
+/// range, and with a rep filter.
+#[test]
+fn the_pattern_views_equal_a_plain_count_of_the_events_for_every_range() {
+    use std::collections::{BTreeMap, BTreeSet};
+    use support_desk::desk::review::{ACROSS_ACCOUNTS, ACROSS_REPS, FailureSpread, SPREAD_ROWS};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("generated.sqlite");
+    support_desk::desk::generate::generate(&path, 30, 20_000, 11, start(), |_, _, _| {}).expect("generate");
+    let clock = std::sync::Arc::new(support_desk::desk::clock::FixedClock::at(start()));
+    let desk = open(&path, OpenMode::Existing, &clock);
+    let conn = raw(&path);
+    let failures: Vec<(String, Option<String>, Option<String>, String)> = conn
+        .prepare("SELECT kind, account_id, rep, at FROM audit_events NOT INDEXED WHERE kind IN ('pin_rejected', 'pin_locked')")
+        .expect("prepare")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert!(failures.len() > 300, "{}", failures.len());
+    let name = |table: &str, key: &str| -> Option<String> {
+        let sql = if table == "reps" { "SELECT display_name FROM reps WHERE username = ?1" } else { "SELECT name FROM accounts WHERE id = ?1" };
+        conn.query_row(sql, [key], |r| r.get(0)).ok()
+    };
+    // What the view must show, counted here from the rows themselves.
+    let expected = |filter: &ReviewFilter, by_account: bool| -> Vec<FailureSpread> {
+        let (since, until) = filter.range.bounds(start());
+        let since = since.map(support_desk::desk::clock::to_db);
+        let until = until.map(support_desk::desk::clock::to_db);
+        let mut groups: BTreeMap<String, (i64, i64, BTreeSet<String>, String, String)> = BTreeMap::new();
+        for (kind, account, rep, at) in &failures {
+            let in_range = since.as_ref().is_none_or(|s| at >= s) && until.as_ref().is_none_or(|u| at < u);
+            let rep_ok = filter.rep.as_ref().is_none_or(|r| rep.as_deref() == Some(r.as_str()));
+            let (key, other) = if by_account { (account, rep) } else { (rep, account) };
+            let Some(key) = key.clone().filter(|_| in_range && rep_ok) else { continue };
+            let g = groups.entry(key).or_insert_with(|| (0, 0, BTreeSet::new(), at.clone(), at.clone()));
+            g.0 += 1;
+            g.1 += i64::from(kind == "pin_locked");
+            g.2.extend(other.clone());
+            g.3 = g.3.clone().min(at.clone());
+            g.4 = g.4.clone().max(at.clone());
+        }
+        let min_spread = if by_account { ACROSS_REPS } else { ACROSS_ACCOUNTS };
+        let mut rows: Vec<FailureSpread> = groups
+            .into_iter()
+            .filter(|(_, g)| g.2.len() as i64 >= min_spread)
+            .map(|(key, (failures, lockouts, spread, first_at, last_at))| FailureSpread {
+                name: name(if by_account { "accounts" } else { "reps" }, &key),
+                key,
+                failures,
+                lockouts,
+                spread: spread.len() as i64,
+                first_at,
+                last_at,
+            })
+            .collect();
+        rows.sort_by(|a, b| b.spread.cmp(&a.spread).then(b.failures.cmp(&a.failures)).then(a.key.cmp(&b.key)));
+        rows.truncate(SPREAD_ROWS);
+        rows
+    };
+    let mut seen_rows = 0;
+    for range in [TimeRange::LastDay, TimeRange::LastWeek, TimeRange::LastMonth, TimeRange::LastYear, TimeRange::All] {
+        for rep in [None, Some("rep0004".to_string())] {
+            let filter = ReviewFilter { range: range.clone(), rep: rep.clone(), ..ReviewFilter::default() };
+            let accounts = desk.accounts_failing_across_reps(None, &filter).expect("accounts");
+            assert_eq!(accounts, expected(&filter, true), "accounts, {range:?}, rep {rep:?}");
+            let reps = desk.reps_failing_across_accounts(None, &filter).expect("reps");
+            assert_eq!(reps, expected(&filter, false), "reps, {range:?}, rep {rep:?}");
+            seen_rows += accounts.len() + reps.len();
+        }
+    }
+    assert!(seen_rows > 50, "the history has patterns to find: {seen_rows}");
 }

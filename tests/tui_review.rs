@@ -318,3 +318,42 @@ fn review_columns_are_cut_with_an_ellipsis_at_60_columns() {
     let header = s.lines().find(|l| l.contains("Failures")).unwrap_or_else(|| panic!("{s}"));
     assert!(header.contains("Last failure"), "the spread table's last column is whole: {header}");
 }
+
+#[test]
+fn a_long_pattern_list_scrolls_so_the_selected_row_stays_in_sight() {
+    let mut h = Harness::new(100, 24, COLOR);
+    h.app.set_utc_offset(FixedOffset::east_opt(0).expect("offset"));
+    // Forty accounts, each failed by two reps today: forty rows, more than the screen holds.
+    {
+        use support_desk::desk::audit::{self, EventKind, NewEvent};
+        let mut conn = rusqlite::Connection::open(h.db()).expect("open");
+        let tx = conn.transaction().expect("tx");
+        for n in 1..=40 {
+            for rep in ["rita", "leo"] {
+                let e = NewEvent { rep: Some(rep.into()), account_id: Some(format!("X-{n:03}")), outcome: "fail".into(), ..NewEvent::default() };
+                audit::append(&tx, chrono::Utc::now(), EventKind::PinRejected, &e).expect("append");
+            }
+        }
+        tx.commit().expect("commit");
+    }
+    h.sign_in("leo", "leo-demo-pass");
+    h.press(Key::Ctrl('r'));
+    while !h.screen().contains("View: Accounts failing across reps") {
+        h.press(Key::Tab);
+    }
+    let s = h.screen();
+    assert!(s.contains("X-001") && !s.contains("X-040"), "{s}");
+    for _ in 0..36 {
+        h.press(Key::Down);
+    }
+    let s = h.screen();
+    // Rows are ordered by spread, failures, then id: the example's S-2002 (four failures) first,
+    // then. The 37th row is selected and drawn, the first ones scrolled away.
+    let selected = s.lines().find(|l| l.contains("X-036")).unwrap_or_else(|| panic!("X-036 in sight: {s}"));
+    assert!(selected.contains("(not in the directory)"), "{selected}");
+    assert!(!s.contains("X-001"), "scrolled past the first row: {s}");
+    let buffer = h.term.backend().buffer().clone();
+    let y = s.lines().position(|l| l.contains("X-036")).expect("row") as u16;
+    let x = s.lines().nth(y as usize).and_then(|l| l.find("X-036")).expect("column") as u16;
+    assert_ne!(buffer[(x, y)].bg, Color::Reset, "the selected row is marked");
+}

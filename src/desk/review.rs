@@ -29,6 +29,9 @@ pub const ACCOUNT_MATCHES: usize = 20;
 pub const ACROSS_REPS: i64 = 2;
 /// "Reps whose failures span many accounts": failures on at least this many accounts.
 pub const ACROSS_ACCOUNTS: i64 = 3;
+/// Most rows a "repeated failures" view returns, the widest spreads first: more than a lead reads,
+/// few enough to draw at once.
+pub const SPREAD_ROWS: usize = 1000;
 /// Longest note a review may carry.
 pub const MAX_NOTE_CHARS: usize = 2000;
 
@@ -632,40 +635,105 @@ impl Desk {
             return Ok(Vec::new());
         }
         let narrowed = ReviewFilter { kind: None, failures_only: false, ..filter.clone() };
+        let conn = self.store.conn();
+        let read = |e: rusqlite::Error| self.store.read_error(e);
+        // Which walk: the failures of the range in sequence order, sorted by group (a short range,
+        // or a rep, account or case filter: few failures), or every failure of the trail already
+        // in group order (a range over much of the trail, where that sort would cost most of a
+        // second; see migration 0009).
+        let (first, last): (i64, i64) = conn
+            .query_row(
+                "SELECT coalesce((SELECT min(seq) FROM audit_events), 0), coalesce((SELECT max(seq) FROM audit_events), 0)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(read)?;
+        let filtered = filter.rep.is_some() || filter.account.is_some() || filter.case_id.is_some();
+        let wide = !filtered && (range.hi - range.lo + 1) * 4 > last - first + 1;
+        let name_of = |key: &str| {
+            if group == "rep" {
+                format!("(SELECT display_name FROM reps WHERE username = {key})")
+            } else {
+                format!("(SELECT name FROM accounts WHERE id = {key})")
+            }
+        };
+        let spread_row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<FailureSpread> {
+            Ok(FailureSpread {
+                key: r.get(0)?,
+                name: r.get(1)?,
+                failures: r.get(2)?,
+                lockouts: r.get::<_, Option<i64>>(3)?.unwrap_or(0),
+                spread: r.get(4)?,
+                first_at: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
+                last_at: r.get::<_, Option<String>>(6)?.unwrap_or_default(),
+            })
+        };
         let mut w = self.review_where(&narrowed, EventView::FailedPinChecks, range)?;
         let m = w.arg(Value::Integer(min_spread));
-        let name = if group == "rep" {
-            "(SELECT display_name FROM reps WHERE username = g.key)"
-        } else {
-            "(SELECT name FROM accounts WHERE id = g.key)"
-        };
+        let n = w.arg(Value::Integer(SPREAD_ROWS as i64));
+        if !wide {
+            // One walk of the range's failures in sequence order; SQLite sorts them by group.
+            let sql = format!(
+                "SELECT g.key, {}, g.failures, g.lockouts, g.spread, g.first_at, g.last_at FROM ( \
+                   SELECT e.{group} AS key, count(*) AS failures, \
+                          sum(e.kind = 'pin_locked') AS lockouts, count(DISTINCT e.{spread}) AS spread, \
+                          min(e.at) AS first_at, max(e.at) AS last_at \
+                   FROM audit_events e INDEXED BY audit_failed_pin WHERE {} AND e.{group} IS NOT NULL \
+                   GROUP BY e.{group}) g \
+                 WHERE g.spread >= {m} ORDER BY g.spread DESC, g.failures DESC, g.key LIMIT {n}",
+                name_of("g.key"),
+                w.sql()
+            );
+            let run = || -> rusqlite::Result<Vec<FailureSpread>> {
+                let mut stmt = conn.prepare_cached(&sql)?;
+                let rows = stmt.query_map(rusqlite::params_from_iter(w.args.iter()), spread_row)?;
+                rows.collect()
+            };
+            return run().map_err(read);
+        }
+
+        // Every failure of the trail in group order, counting those in the range: no sort. The
+        // widest spreads first; the rest of a row is then read for the rows shown only.
+        let index = if group == "rep" { "audit_failed_by_rep" } else { "audit_failed_by_account" };
         let sql = format!(
-            "SELECT g.key, {name}, g.failures, g.lockouts, g.spread, g.first_at, g.last_at FROM ( \
-               SELECT e.{group} AS key, count(*) AS failures, \
-                      sum(e.kind = 'pin_locked') AS lockouts, count(DISTINCT e.{spread}) AS spread, \
-                      min(e.at) AS first_at, max(e.at) AS last_at \
-               FROM audit_events e INDEXED BY audit_failed_pin WHERE {} AND e.{group} IS NOT NULL \
-               GROUP BY e.{group}) g \
-             WHERE g.spread >= {m} ORDER BY g.spread DESC, g.failures DESC, g.key",
+            "SELECT e.{group} AS key, count(*) AS failures, count(DISTINCT e.{spread}) AS spread \
+             FROM audit_events e INDEXED BY {index} WHERE {} AND e.{group} IS NOT NULL \
+             GROUP BY e.{group} HAVING spread >= {m} ORDER BY spread DESC, failures DESC, key LIMIT {n}",
             w.sql()
         );
-        let conn = self.store.conn();
-        let run = || -> rusqlite::Result<Vec<FailureSpread>> {
+        let found = (|| -> rusqlite::Result<Vec<(String, i64, i64)>> {
             let mut stmt = conn.prepare_cached(&sql)?;
-            let rows = stmt.query_map(rusqlite::params_from_iter(w.args.iter()), |r| {
-                Ok(FailureSpread {
-                    key: r.get(0)?,
-                    name: r.get(1)?,
-                    failures: r.get(2)?,
-                    lockouts: r.get(3)?,
-                    spread: r.get(4)?,
-                    first_at: r.get(5)?,
-                    last_at: r.get(6)?,
-                })
-            })?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(w.args.iter()), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             rows.collect()
-        };
-        run().map_err(|e| self.store.read_error(e))
+        })()
+        .map_err(read)?;
+        let mut w = self.review_where(&narrowed, EventView::FailedPinChecks, range)?;
+        let k = w.arg(Value::Null);
+        let key_at = w.args.len() - 1;
+        let sql = format!(
+            "SELECT {}, sum(e.kind = 'pin_locked'), min(e.at), max(e.at) \
+             FROM audit_events e INDEXED BY {index} WHERE e.{group} = {k} AND {}",
+            name_of(&k),
+            w.sql()
+        );
+        let mut detail = conn.prepare_cached(&sql).map_err(read)?;
+        let mut rows = Vec::with_capacity(found.len());
+        for (key, failures, spread) in found {
+            w.args[key_at] = Value::Text(key.clone());
+            let row = detail.query_row(rusqlite::params_from_iter(w.args.iter()), |r| {
+                Ok(FailureSpread {
+                    key,
+                    name: r.get(0)?,
+                    failures,
+                    lockouts: r.get::<_, Option<i64>>(1)?.unwrap_or(0),
+                    spread,
+                    first_at: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                    last_at: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                })
+            });
+            rows.push(row.map_err(read)?);
+        }
+        Ok(rows)
     }
 
     /// Failed Support PIN checks and lockouts per hour, day or week of the range, in the time zone

@@ -4,7 +4,7 @@
 
 use crate::desk::audit::{AuditEvent, ChainStatus, EventKind, short_hash};
 use crate::desk::review::{
-    BucketSize, EventDetail, EventView, FailureChart, FailureSpread, ReviewFilter, TimeRange,
+    BucketSize, EventDetail, EventView, FailureChart, FailureSpread, ReviewFilter, SPREAD_ROWS, TimeRange,
 };
 use crate::tui::action::Action;
 use crate::tui::keymap::{Cmd, Key, ScreenId, command};
@@ -396,10 +396,21 @@ impl AuditReview {
             ("Last failure", when_w),
         ];
         let header = Row::new(titles.map(|(t, w)| fit(t, w))).style(theme.title());
+        // Only the rows that fit are drawn, scrolled so the selected one shows.
+        let mut area = area;
+        if self.spreads.len() >= SPREAD_ROWS && area.height > 2 {
+            let note = format!("The {SPREAD_ROWS} widest shown; a shorter range or a filter shows the rest.");
+            let last = Rect { y: area.y + area.height - 1, height: 1, ..area };
+            f.render_widget(Paragraph::new(Line::styled(fit(&note, area.width as usize), theme.dim())), last);
+            area.height -= 1;
+        }
+        let visible = area.height.saturating_sub(1) as usize;
         let rows: Vec<Row> = self
             .spreads
             .iter()
             .enumerate()
+            .skip(first_shown(self.selected, visible))
+            .take(visible)
             .map(|(i, s)| {
                 let last = if short_time { self.local_short(&s.last_at) } else { self.local(&s.last_at) };
                 let row = Row::new([
