@@ -149,7 +149,7 @@ fn main() {
     report("lookup per keystroke, all", all);
     report("lookup per keystroke, 1-2 characters", short);
     report("lookup per keystroke, 3+ characters", long);
-    slowest.sort_by(|a, b| b.0.cmp(&a.0));
+    slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
     slowest.dedup_by(|a, b| a.1 == b.1);
     let worst: Vec<String> = slowest.iter().filter(|(_, q)| q.chars().count() > 2).take(6).map(|(d, q)| format!("{q:?} {:.1} ms", ms(*d))).collect();
     println!("{:<52} {}", "slowest 3+ character keystrokes", worst.join(", "));

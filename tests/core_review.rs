@@ -485,7 +485,7 @@ fn a_csv_export_neutralises_formulas_and_escapes_hazards() {
     let text = export(&mut h, &ReviewFilter { rep: Some("rita".into()), ..ReviewFilter::default() }, ExportFormat::Csv);
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let headers = reader.headers().expect("headers").clone();
-    assert_eq!(headers.iter().last(), Some("hash"));
+    assert_eq!(headers.iter().next_back(), Some("hash"));
     let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().expect("records");
     let last = rows.last().expect("a row");
     let col = |name: &str| last.get(headers.iter().position(|h| h == name).expect("column")).expect("cell").to_string();

@@ -183,7 +183,6 @@ impl Desk {
             };
             put(&safe_json(&end)?)?;
         }
-        drop(put);
         out.flush().map_err(|e| write_failed(&e))?;
         snapshot.finish().map_err(read_err)?;
 
@@ -287,10 +286,10 @@ pub fn verify_export(reader: impl BufRead) -> FileCheck {
     let Some((end_line, end)) = end else {
         return broken(line_no + 1, "the file ends without its end line: it was cut short".into());
     };
-    if end.contiguous {
-        if let Some((line, problem)) = gap {
-            return broken(line, problem);
-        }
+    if end.contiguous
+        && let Some((line, problem)) = gap
+    {
+        return broken(line, problem);
     }
     if end.events != count {
         return broken(end_line, format!("the end line counts {} events but the file holds {count}: lines were removed or added", end.events));
@@ -299,10 +298,11 @@ pub fn verify_export(reader: impl BufRead) -> FileCheck {
     if end.first_seq != first_seq || end.last_seq != last_seq {
         return broken(end_line, "the end line names other first and last events than the file holds".into());
     }
-    if let Some(p) = &prev {
-        if p.seq == end.head_seq && p.hash != end.head_hash {
-            return broken(end_line, "the last event is not the head the export recorded".into());
-        }
+    if let Some(p) = &prev
+        && p.seq == end.head_seq
+        && p.hash != end.head_hash
+    {
+        return broken(end_line, "the last event is not the head the export recorded".into());
     }
     FileCheck::Intact {
         events: count,

@@ -212,7 +212,7 @@ pub fn generate(
             pending_rows = 0;
         }
         made += size;
-        if practices % 500 == 0 || made == accounts {
+        if practices.is_multiple_of(500) || made == accounts {
             progress("accounts", made, accounts);
         }
     }
