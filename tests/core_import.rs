@@ -564,3 +564,23 @@ fn a_small_directory_is_not_emptied_by_a_wrong_file_either() {
     let two = import(&mut f, &fourteen, ImportOptions::default());
     assert!(two.written && two.removed == 2, "{two:?}");
 }
+
+#[test]
+fn a_large_first_import_lands_whole_in_the_directory_and_its_search_index() {
+    // More rows than one staged batch (20,000), so some move into the directory in a second batch.
+    let mut f = Fixture::empty();
+    let mut text = providers(20_050, "P");
+    // A staff member near the start whose provider comes in the second batch.
+    text.push_str("S-1,staff,Sam Early,sam@x.example,555 0,Clinic,P-20050,\r\n");
+    let path = write(&f, "large.csv", &text);
+    let report = import(&mut f, &path, ImportOptions::default());
+    assert!(report.written && report.added == 20_051, "{report:?}");
+    assert_eq!(count(&f, "SELECT count(*) FROM accounts"), 20_051);
+    // The trigram index holds every account: substrings from both batches are found through it.
+    for n in [10_000, 19_999, 20_000, 20_001, 20_050] {
+        assert_eq!(ids(&f, &format!("{n}@x.example")), [format!("P-{n:05}")], "{n}");
+    }
+    assert_eq!(ids(&f, "am earl"), ["S-1"]);
+    // SQLite's own check of the full-text index against the rows it indexes.
+    f.raw().execute("INSERT INTO account_search (account_search) VALUES ('integrity-check')", []).expect("index in step");
+}
