@@ -583,4 +583,15 @@ fn a_large_first_import_lands_whole_in_the_directory_and_its_search_index() {
     assert_eq!(ids(&f, "am earl"), ["S-1"]);
     // SQLite's own check of the full-text index against the rows it indexes.
     f.raw().execute("INSERT INTO account_search (account_search) VALUES ('integrity-check')", []).expect("index in step");
+
+    // Again, with the staff member renamed and moved to another provider: changed rows are written
+    // in batches too, and the index follows the new name.
+    let text = text.replace("S-1,staff,Sam Early,sam@x.example,555 0,Clinic,P-20050,", "S-1,staff,Sam Later,sam@x.example,555 0,Clinic,P-00002,");
+    let path = write(&f, "large2.csv", &text);
+    let report = import(&mut f, &path, ImportOptions::default());
+    assert_eq!((report.added, report.updated, report.unchanged), (0, 1, 20_050), "{report:?}");
+    assert_eq!(ids(&f, "am late"), ["S-1"]);
+    assert!(ids(&f, "am earl").is_empty());
+    assert_eq!(count(&f, "SELECT count(*) FROM accounts WHERE id = 'S-1' AND primary_provider = 'P-00002'"), 1);
+    f.raw().execute("INSERT INTO account_search (account_search) VALUES ('integrity-check')", []).expect("index in step");
 }

@@ -609,8 +609,8 @@ fn sync(
              FROM accounts a JOIN practices p ON p.id = a.practice_id WHERE a.id = ?1",
         )
         .map_err(sql)?;
-    // New accounts are staged in a temporary table and moved into the directory a batch at a time
-    // (see [`Staged`]).
+    // New and changed accounts are staged in temporary tables and written to the directory a
+    // batch at a time (see [`Staged`]).
     let mut staged = if write { Some(Staged::new(conn)?) } else { None };
     let mut insert = conn
         .prepare(if write {
@@ -623,10 +623,12 @@ fn sync(
         })
         .map_err(sql)?;
     let mut update = conn
-        .prepare(
-            "UPDATE accounts SET role = ?2, name = ?3, email = ?4, phone = ?5, phone_digits = ?6, practice_id = ?7, \
-             primary_provider = ?8, active = 1, search_text = ?9 WHERE id = ?1",
-        )
+        .prepare(if write {
+            "INSERT INTO temp.import_updated (id, role, name, email, phone, phone_digits, practice_id, \
+             primary_provider, search_text) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+        } else {
+            "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9"
+        })
         .map_err(sql)?;
     let mut set_pin = conn
         .prepare(
@@ -745,6 +747,9 @@ fn sync(
                     search()
                 ])
                 .map_err(sql)?;
+            if let Some(staged) = staged.as_mut() {
+                staged.added(conn)?;
+            }
         }
         if write && pin_changed {
             set_pin.execute(params![row.id, row.pin_hash, now, digest]).map_err(sql)?;
@@ -776,12 +781,12 @@ fn sync(
     Ok(Plan { counts, sha, lines, gone, active, generation })
 }
 
-/// New accounts waiting to be moved into the directory. Inserted one statement per row, each row
-/// would also be one statement on the trigram index (through its trigger), and the index writes
-/// what it holds to disk at every statement: a segment per account, merged over and over (most of
-/// a first import's time). Moved [`STAGED_BATCH`] rows per `INSERT ... SELECT`, the index writes one
-/// segment per batch. Same transaction, same rows, same triggers and constraints (foreign keys are
-/// deferred to the commit either way).
+/// New and changed accounts waiting to be written to the directory. Written one statement per
+/// row, each row would also be one statement on the trigram index (through its triggers), and the
+/// index writes what it holds to disk at every statement: a segment per account, merged over and
+/// over (most of a first import's time). Written [`STAGED_BATCH`] rows per `INSERT ... SELECT` or
+/// `UPDATE ... FROM`, the index writes one segment per batch. Same transaction, same rows, same
+/// triggers and constraints (foreign keys are deferred to the commit either way).
 struct Staged {
     pending: usize,
 }
@@ -794,13 +799,15 @@ impl Staged {
         conn.execute_batch(
             "CREATE TEMP TABLE IF NOT EXISTS import_added (id, role, name, email, phone, phone_digits, \
              practice_id, primary_provider, pin_hash, pin_set_at, import_pin_digest, search_text); \
-             DELETE FROM temp.import_added;",
+             CREATE TEMP TABLE IF NOT EXISTS import_updated (id, role, name, email, phone, phone_digits, \
+             practice_id, primary_provider, search_text); \
+             DELETE FROM temp.import_added; DELETE FROM temp.import_updated;",
         )
         .map_err(sql)?;
         Ok(Staged { pending: 0 })
     }
 
-    /// One more row was staged.
+    /// One more row was staged (added or changed).
     fn added(&mut self, conn: &Connection) -> Result<(), DeskError> {
         self.pending += 1;
         if self.pending >= STAGED_BATCH { self.flush(conn) } else { Ok(()) }
@@ -813,7 +820,11 @@ impl Staged {
                  primary_provider, pin_hash, pin_set_at, import_pin_digest, search_text) \
                  SELECT id, role, name, email, phone, phone_digits, practice_id, primary_provider, pin_hash, \
                  pin_set_at, import_pin_digest, search_text FROM temp.import_added ORDER BY rowid; \
-                 DELETE FROM temp.import_added;",
+                 DELETE FROM temp.import_added; \
+                 UPDATE main.accounts SET role = u.role, name = u.name, email = u.email, phone = u.phone, \
+                 phone_digits = u.phone_digits, practice_id = u.practice_id, primary_provider = u.primary_provider, \
+                 active = 1, search_text = u.search_text FROM temp.import_updated u WHERE main.accounts.id = u.id; \
+                 DELETE FROM temp.import_updated;",
             )
             .map_err(sql)?;
             self.pending = 0;
@@ -823,7 +834,7 @@ impl Staged {
 
     fn finish(mut self, conn: &Connection) -> Result<(), DeskError> {
         self.flush(conn)?;
-        conn.execute_batch("DROP TABLE temp.import_added").map_err(sql)
+        conn.execute_batch("DROP TABLE temp.import_added; DROP TABLE temp.import_updated").map_err(sql)
     }
 }
 
