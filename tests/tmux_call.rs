@@ -80,3 +80,53 @@ fn rita_checks_carlas_pin_and_asks_on_behalf_of_dr_okafor() {
     let verify = Command::new(BIN).arg("--db").arg(&db).args(["audit", "verify"]).output().expect("verify runs");
     assert!(verify.status.success(), "audit verify: {}", String::from_utf8_lossy(&verify.stdout));
 }
+
+/// Keys arriving in one burst (a rep typing over a slow SSH link): Enter opens the account for the
+/// text in the box, in the caller search and in the "on behalf of" picker.
+#[test]
+fn a_burst_of_keys_ending_in_enter_opens_the_account_typed() {
+    let Some(tmux) = Tmux::start(100, 30) else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = prepare_demo(dir.path());
+    tmux.type_text(&format!("{BIN} --db '{}'", db.display()));
+    tmux.send(&["Enter"]);
+    tmux.wait_for("Sign in to support-desk");
+    tmux.type_text("rita");
+    tmux.send(&["Tab"]);
+    tmux.type_text("rita-demo-pass");
+    tmux.send(&["Enter"]);
+    tmux.wait_for("Rita Alvarez (rep)");
+    tmux.type_text("carla");
+    tmux.wait_for("Carla Mendes");
+    // One send-keys: the app reads all of it at once.
+    tmux.send(&["BSpace", "BSpace", "BSpace", "BSpace", "BSpace", "d", "e", "v", "Enter"]);
+    tmux.wait_until("Dev Patel's card", |s| s.contains("Primary provider") && s.contains("Dev Patel"));
+    tmux.type_text("o");
+    tmux.wait_for("Which account do they ask about?");
+    tmux.type_text("okafor");
+    tmux.wait_for("P-1001");
+    tmux.send(&["BSpace", "BSpace", "BSpace", "BSpace", "BSpace", "BSpace", "l", "i", "n", "d", "q", "Enter"]);
+    tmux.wait_for("VERIFY THE SUPPORT PIN FIRST");
+    tmux.send(&["C-c"]);
+    tmux.wait_gone("Rita Alvarez (rep)");
+
+    let conn = rusqlite::Connection::open(&db).expect("open db");
+    let since: i64 = conn
+        .query_row("SELECT max(seq) FROM audit_events WHERE kind = 'signed_in' AND rep = 'rita'", [], |r| r.get(0))
+        .expect("sign-in event");
+    let mut stmt = conn
+        .prepare("SELECT kind, account_id, other_account FROM audit_events WHERE seq > ?1 AND kind IN ('account_viewed', 'verdict_shown') ORDER BY seq")
+        .expect("prepare");
+    let rows: Vec<(String, Option<String>, Option<String>)> = stmt
+        .query_map([since], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert_eq!(
+        rows,
+        [
+            ("account_viewed".to_string(), Some("S-2002".to_string()), None),
+            ("verdict_shown".to_string(), Some("S-2002".to_string()), Some("P-1002".to_string())),
+        ]
+    );
+}

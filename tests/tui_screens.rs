@@ -552,3 +552,52 @@ fn wrapped_messages_keep_their_margin_in_the_boxes() {
     h.press(Key::Enter);
     margin_kept(&h.screen(), "must not contain");
 }
+
+/// The search thread answers late (keys typed in a burst over SSH): Enter must act on the text in
+/// the box, never on results found for an older text.
+#[test]
+fn enter_before_the_search_thread_answers_opens_the_account_typed_not_the_one_shown() {
+    use std::sync::mpsc;
+    use support_desk::tui::app::{Found, SearchLink, SearchRequest};
+    let mut h = Harness::new(100, 30, COLOR);
+    h.sign_in("rita", "rita-demo-pass");
+    // A search thread that answers only when the test says so.
+    let (requests, asked) = mpsc::channel::<SearchRequest>();
+    let conn = rusqlite::Connection::open_in_memory().expect("connection");
+    h.app.attach_searcher(SearchLink { requests, interrupt: conn.get_interrupt_handle(), generation: 0 });
+    let answer = |h: &mut Harness, request: SearchRequest| {
+        let results = h.app.desk().lookup(&request.query, 50).map_err(|e| e.to_string());
+        h.app.found(Found { generation: request.generation, screen: request.screen, results });
+        h.draw();
+    };
+    h.type_text("carla");
+    let last = asked.try_iter().last().expect("asked");
+    answer(&mut h, last);
+    assert!(h.screen().contains("Carla Mendes"), "{}", h.screen());
+    // Five Backspaces, "dev" and Enter, all before the thread answers any of them.
+    for _ in 0..5 {
+        h.press(Key::Backspace);
+    }
+    h.type_text("dev");
+    assert!(h.screen().contains("Carla Mendes"), "the old results still show: {}", h.screen());
+    let before = h.head_seq();
+    h.press(Key::Enter);
+    assert_eq!(h.app.view(), ScreenId::Card, "{}", h.screen());
+    let s = h.screen();
+    assert!(s.contains("Dev Patel") && !s.contains("Carla Mendes"), "{s}");
+    let viewed: Vec<_> = h.events_after(before).into_iter().filter(|e| e.0 == "account_viewed").collect();
+    assert_eq!(viewed, [("account_viewed".to_string(), Some("S-2002".to_string()), "ok".to_string())]);
+    // The late answers change nothing on the card.
+    for request in asked.try_iter().collect::<Vec<_>>() {
+        answer(&mut h, request);
+    }
+    assert_eq!(h.app.view(), ScreenId::Card);
+
+    // Typed from an empty box and Enter at once: the card opens instead of Enter being lost.
+    h.press(Key::Char('n'));
+    assert_eq!(h.app.view(), ScreenId::Lookup);
+    h.type_text("zoe");
+    h.press(Key::Enter);
+    assert_eq!(h.app.view(), ScreenId::Card, "{}", h.screen());
+    assert!(h.screen().contains("Zoë Ångström"), "{}", h.screen());
+}

@@ -11,6 +11,9 @@ pub enum Action {
     SignIn { username: String, passphrase: Zeroizing<String> },
     /// The search text changed: look it up again.
     Search(String),
+    /// Enter on a lookup whose results answer an older text: look the text in the box up now,
+    /// then choose from those results.
+    SubmitLookup,
     /// Open a caller's card (audited).
     OpenCard(AccountId),
     /// Go to PIN entry for the caller.

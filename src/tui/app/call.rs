@@ -64,6 +64,30 @@ impl App {
         }
     }
 
+    /// Enter pressed before the search thread answered the text in the box: looks it up here (a
+    /// few milliseconds) and chooses from what it finds, so Enter never opens an account found for
+    /// an older text.
+    pub(super) fn submit_lookup(&mut self) {
+        let Some(query) = self.find::<Lookup>().map(|l| l.query.clone()) else { return };
+        let result = self.desk.lookup(&query, RESULT_LIMIT);
+        let chosen = match (result, self.find_mut::<Lookup>()) {
+            (Ok(results), Some(list)) => {
+                list.set_results(results);
+                list.choose()
+            }
+            (Err(DeskError::SessionEnded), _) => return self.error(DeskError::SessionEnded),
+            (Err(e), Some(list)) => {
+                list.set_failed(e.to_string());
+                None
+            }
+            (Err(e), None) => return self.error(e),
+            (Ok(_), None) => None,
+        };
+        if let Some(action) = chosen {
+            self.apply(action);
+        }
+    }
+
     /// The caller of this call (the card on the stack): id and name.
     pub(super) fn caller(&self) -> Option<(AccountId, String)> {
         self.find::<Card>().map(|c| (c.card.account.id.clone(), c.card.account.name.clone()))

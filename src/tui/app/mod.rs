@@ -364,6 +364,7 @@ impl App {
                 self.reset_to_sign_in(Some("Signed out.".into()));
             }
             Action::Search(query) => self.search(query),
+            Action::SubmitLookup => self.submit_lookup(),
             Action::NewCall => self.reset_stack(Lookup::new(ScreenId::Lookup)),
             // The call.
             Action::OpenCard(id) => self.open_card(&id),

@@ -30,6 +30,9 @@ pub struct Lookup {
     pub for_case: bool,
     /// Why the last lookup failed: shown instead of results (never as "no account matches").
     pub failed: Option<String>,
+    /// The text changed since the results shown were found (their lookup is still running on the
+    /// search thread): Enter must not open one of them.
+    pub stale: bool,
 }
 
 impl Lookup {
@@ -42,6 +45,7 @@ impl Lookup {
             caller_name: None,
             for_case: false,
             failed: None,
+            stale: false,
         }
     }
 
@@ -50,6 +54,7 @@ impl Lookup {
         self.results = results;
         self.selected = 0;
         self.failed = None;
+        self.stale = false;
     }
 
     /// The lookup failed: the earlier results go (none of them may be chosen as if they answered
@@ -58,6 +63,24 @@ impl Lookup {
         self.results.clear();
         self.selected = 0;
         self.failed = Some(why);
+        self.stale = false;
+    }
+
+    /// The text changed: look it up again.
+    fn changed(&mut self) -> Option<Action> {
+        self.stale = true;
+        Some(Action::Search(self.query.clone()))
+    }
+
+    /// What Enter does with the selected result.
+    pub fn choose(&self) -> Option<Action> {
+        let chosen = self.results.get(self.selected)?;
+        let request = crate::desk::Request::OnBehalfOf(chosen.id.clone());
+        Some(match self.screen {
+            ScreenId::TargetLookup if self.for_case => Action::OpenCase(request),
+            ScreenId::TargetLookup => Action::Decide(request),
+            _ => Action::OpenCard(chosen.id.clone()),
+        })
     }
 }
 
@@ -68,13 +91,13 @@ impl View for Lookup {
 
     fn paste(&mut self, text: &str) -> Option<Action> {
         self.query.push_str(&one_line(text));
-        Some(Action::Search(self.query.clone()))
+        self.changed()
     }
 
     fn handle_key(&mut self, key: Key) -> Option<Action> {
         if let Key::Char(c) = key {
             self.query.push(c);
-            return Some(Action::Search(self.query.clone()));
+            return self.changed();
         }
         let last = self.results.len().saturating_sub(1);
         match command(self.screen, key)? {
@@ -84,21 +107,16 @@ impl View for Lookup {
             Cmd::PageDown => self.selected = (self.selected + 10).min(last),
             Cmd::Erase => {
                 pop_grapheme(&mut self.query);
-                return Some(Action::Search(self.query.clone()));
+                return self.changed();
             }
             Cmd::ClearField => {
                 self.query.clear();
-                return Some(Action::Search(String::new()));
+                return self.changed();
             }
-            Cmd::Submit => {
-                let chosen = self.results.get(self.selected)?;
-                let request = crate::desk::Request::OnBehalfOf(chosen.id.clone());
-                return Some(match self.screen {
-                    ScreenId::TargetLookup if self.for_case => Action::OpenCase(request),
-                    ScreenId::TargetLookup => Action::Decide(request),
-                    _ => Action::OpenCard(chosen.id.clone()),
-                });
-            }
+            // Keys typed faster than the lookup answers (a burst over SSH): the results shown
+            // answer an older text, so the app looks the text in the box up first.
+            Cmd::Submit if self.stale => return Some(Action::SubmitLookup),
+            Cmd::Submit => return self.choose(),
             Cmd::Back => return Some(Action::Back),
             Cmd::SignOut => return Some(Action::SignOut),
             Cmd::Cases => return Some(Action::ShowCases),
