@@ -217,6 +217,32 @@ fn a_match_counts_for_the_idle_timeout_only() {
 }
 
 #[test]
+fn ending_the_call_ends_its_match_even_within_the_idle_timeout() {
+    let mut f = Fixture::new();
+    let rita = f.rita();
+    let leo = f.leo();
+    matched(&mut f, &rita, "S-2001", "3356");
+    matched(&mut f, &leo, "S-2002", "0071");
+    assert_rule(&verdict_of(&mut f, &rita, "S-2001", Request::OwnAccount), "assist", Rule::OwnAccount);
+    let seq = f.desk.end_call(&rita, &id("S-2001")).expect("end the call");
+    let (kind, rep, account): (String, String, String) = f
+        .raw()
+        .query_row("SELECT kind, rep, account_id FROM audit_events WHERE seq = ?1", [seq], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .expect("event");
+    assert_eq!((kind.as_str(), rep.as_str(), account.as_str()), ("call_ended", "rita", "S-2001"));
+    // The next caller giving Carla's name, a minute later: the PIN first.
+    f.clock.advance(Duration::minutes(1));
+    assert_rule(&verdict_of(&mut f, &rita, "S-2001", Request::OwnAccount), "verify_first", Rule::VerifyFirst);
+    assert_rule(&verdict_of(&mut f, &rita, "S-2001", on_behalf("P-1001")), "verify_first", Rule::VerifyFirst);
+    // Another rep's call, and another account, are not ended by it.
+    f.desk.end_call(&rita, &id("S-2002")).expect("end another call");
+    assert_rule(&verdict_of(&mut f, &leo, "S-2002", Request::OwnAccount), "assist", Rule::OwnAccount);
+    // A new match on the next call verifies again.
+    matched(&mut f, &rita, "S-2001", &next_pin("3356"));
+    assert_rule(&verdict_of(&mut f, &rita, "S-2001", Request::OwnAccount), "assist", Rule::OwnAccount);
+}
+
+#[test]
 fn a_match_counts_only_for_the_rep_who_took_it() {
     let mut f = Fixture::new();
     let rita = f.rita();

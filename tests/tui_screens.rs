@@ -601,3 +601,31 @@ fn enter_before_the_search_thread_answers_opens_the_account_typed_not_the_one_sh
     assert_eq!(h.app.view(), ScreenId::Card, "{}", h.screen());
     assert!(h.screen().contains("Zoë Ångström"), "{}", h.screen());
 }
+
+/// `n` ends the call: the next caller giving the same name is asked for the PIN again, however
+/// soon they call.
+#[test]
+fn a_new_call_for_the_same_name_needs_the_pin_again() {
+    let mut h = Harness::new(100, 30, COLOR);
+    h.open_caller("carla");
+    h.press(Key::Char('p'));
+    h.type_text("3356");
+    h.press(Key::Enter);
+    assert!(h.screen().contains("Support PIN matched"), "{}", h.screen());
+    h.press(Key::Char('a'));
+    assert!(h.screen().contains("SUPPORT CAN ASSIST"), "{}", h.screen());
+    let before = h.head_seq();
+    h.press(Key::Char('n'));
+    assert_eq!(h.app.view(), ScreenId::Lookup);
+    h.type_text("carla");
+    h.press(Key::Enter);
+    assert!(h.screen().contains("Support PIN not checked on this call yet"), "{}", h.screen());
+    h.press(Key::Char('a'));
+    assert!(h.screen().contains("VERIFY THE SUPPORT PIN FIRST"), "{}", h.screen());
+    let kinds: Vec<(String, Option<String>, String)> = h.events_after(before);
+    assert_eq!(
+        kinds.iter().map(|e| (e.0.as_str(), e.2.as_str())).collect::<Vec<_>>(),
+        [("call_ended", "ok"), ("account_viewed", "ok"), ("verdict_shown", "verify_first")]
+    );
+    assert_eq!(kinds[0].1.as_deref(), Some("S-2001"));
+}

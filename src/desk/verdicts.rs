@@ -40,9 +40,10 @@ pub struct Unlocked {
 /// Shortest note a rep must write about how an unlock caller was identified.
 pub const MIN_IDENTIFIED_NOTE_CHARS: usize = 8;
 
-/// True when the caller's PIN matched for this rep, outside any case, within the idle timeout. A
-/// match "in the future" (the clock moved back) counts only within the same window. A match inside
-/// a case belongs to that case and never counts here.
+/// True when the caller's PIN matched for this rep, outside any case, within the idle timeout, and
+/// the rep has not ended that call since (`n`, "new call": the next caller with the same name
+/// checks their PIN again). A match "in the future" (the clock moved back) counts only within the
+/// same window. A match inside a case belongs to that case and never counts here.
 fn verified_recently(
     tx: &Transaction<'_>,
     session: &Session,
@@ -50,19 +51,22 @@ fn verified_recently(
     now: chrono::DateTime<chrono::Utc>,
     idle_minutes: i64,
 ) -> Result<bool, DeskError> {
-    let at: Option<String> = tx
+    let found: Option<(String, Option<i64>, i64)> = tx
         .query_row(
-            "SELECT at FROM audit_events WHERE account_id = ?1 AND kind = 'pin_validated' AND rep = ?2 \
-             AND case_id IS NULL ORDER BY seq DESC LIMIT 1",
+            "SELECT m.at, (SELECT max(seq) FROM audit_events WHERE account_id = ?1 AND kind = 'call_ended' AND rep = ?2), \
+                    m.seq \
+             FROM audit_events m WHERE m.account_id = ?1 AND m.kind = 'pin_validated' AND m.rep = ?2 \
+             AND m.case_id IS NULL ORDER BY m.seq DESC LIMIT 1",
             [caller.as_str(), session.username.as_str()],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()
         .map_err(sql)?;
-    Ok(at
-        .and_then(|t| from_db(&t))
-        .map(|t| (now - t).abs() <= Duration::minutes(idle_minutes))
-        .unwrap_or(false))
+    let Some((at, ended, matched)) = found else { return Ok(false) };
+    if ended.is_some_and(|ended| ended > matched) {
+        return Ok(false);
+    }
+    Ok(from_db(&at).map(|t| (now - t).abs() <= Duration::minutes(idle_minutes)).unwrap_or(false))
 }
 
 impl Desk {
@@ -76,6 +80,21 @@ impl Desk {
         self.store.write(|tx| {
             let (decision, target_name, seq) = record_verdict(tx, session, caller, request, now, &policy, None)?;
             Ok(shown(decision, target_name.as_deref(), policy.version, seq))
+        })
+    }
+
+    /// The rep ends the call with `caller` ("new call"): a PIN match of this call no longer
+    /// verifies anyone, even within the idle timeout. Audited (the trail shows where a call ended).
+    pub fn end_call(&mut self, session: &Session, caller: &AccountId) -> Result<i64, DeskError> {
+        let now = self.clock.now();
+        self.store.write(|tx| {
+            require_active(tx, session)?;
+            audit::append(tx, now, EventKind::CallEnded, &NewEvent {
+                rep: Some(session.username.clone()),
+                account_id: Some(caller.to_string()),
+                outcome: "ok".into(),
+                ..NewEvent::default()
+            })
         })
     }
 

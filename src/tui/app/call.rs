@@ -88,6 +88,18 @@ impl App {
         }
     }
 
+    /// `n`: ends the call with the caller on the stack (recorded, so this call's PIN match no longer
+    /// verifies anyone) and starts over at the caller search. If the end cannot be recorded the
+    /// call stays open and the screen says why.
+    pub(super) fn new_call(&mut self) {
+        if let (Some(session), Some((caller, _))) = (self.session.clone(), self.caller())
+            && let Err(e) = self.desk.end_call(&session, &caller)
+        {
+            return self.error(e);
+        }
+        self.reset_stack(Lookup::new(ScreenId::Lookup));
+    }
+
     /// The caller of this call (the card on the stack): id and name.
     pub(super) fn caller(&self) -> Option<(AccountId, String)> {
         self.find::<Card>().map(|c| (c.card.account.id.clone(), c.card.account.name.clone()))

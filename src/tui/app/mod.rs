@@ -365,7 +365,7 @@ impl App {
             }
             Action::Search(query) => self.search(query),
             Action::SubmitLookup => self.submit_lookup(),
-            Action::NewCall => self.reset_stack(Lookup::new(ScreenId::Lookup)),
+            Action::NewCall => self.new_call(),
             // The call.
             Action::OpenCard(id) => self.open_card(&id),
             Action::StartPinEntry => {
