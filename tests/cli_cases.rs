@@ -245,3 +245,24 @@ fn a_rep_is_refused_on_their_own_account_and_bad_input_records_nothing() {
     assert_eq!(cases[0]["status"], "open");
     d.assert_chain_intact();
 }
+
+#[test]
+fn an_unlock_case_unlocks_with_case_unlock_and_then_closes_assisted() {
+    let d = Demo::new();
+    let id = {
+        let r = d.rita(&["case", "open", "--channel", "phone", "--caller", "S-2003", "--unlock"], 0);
+        r.stdout.trim().to_string()
+    };
+    // Its verdict is the unlock: `case verdict` says how, and closing as assisted waits for it.
+    let v = d.rita(&["case", "verdict", &id], 2);
+    assert!(v.all().contains("case unlock"), "{v:?}");
+    let c = d.rita(&["case", "close", &id, "--outcome", "assisted"], 2);
+    assert!(c.all().contains("assisted"), "{c:?}");
+    let u = d.rita(&["case", "unlock", &id, "--identified-by", "called back on the number of record"], 0);
+    assert!(u.stdout.contains("unlocked: the caller can sign in again"), "{u:?}");
+    d.rita(&["case", "close", &id, "--outcome", "assisted"], 0);
+    let locked: bool = d.raw().query_row("SELECT account_locked FROM accounts WHERE id = 'S-2003'", [], |r| r.get(0)).expect("row");
+    assert!(!locked);
+    assert_eq!(d.kinds(&id), ["case_opened", "verdict_shown", "account_unlocked", "case_closed"]);
+    d.assert_chain_intact();
+}

@@ -462,3 +462,41 @@ fn an_accounts_recent_cases_are_those_it_asked_and_those_about_it_newest_first()
     assert_eq!(f.head_seq(), start_after_close, "listing records nothing");
     assert_eq!(start_after_close, start + 1, "only the close was recorded");
 }
+
+#[test]
+fn an_unlock_case_is_decided_by_unlocking_it_and_closes_assisted_only_then() {
+    let mut f = Fixture::new();
+    f.raw().execute("UPDATE accounts SET account_locked = 1 WHERE id = 'S-2003'", []).expect("lock");
+    let rita = f.rita();
+    let case = f.desk.open_case(&rita, Channel::Phone, &id("S-2003"), &Request::Unlock).expect("open");
+    // No verdict without the unlock (it would say "I can unlock your account now" and unlock nothing).
+    let err = f.desk.case_verdict(&rita, case).expect_err("an unlock case's verdict is the unlock");
+    assert!(err.to_string().contains("case unlock"), "{err}");
+    // Nor can it close as assisted before the unlock.
+    let err = f.desk.close_case(&rita, case, CaseOutcome::Assisted).expect_err("not unlocked yet");
+    assert!(err.to_string().contains("assisted"), "{err}");
+    // The note is required and never a PIN.
+    assert!(matches!(f.desk.unlock_in_case(&rita, case, "ok"), Err(DeskError::Invalid(_))));
+    assert!(matches!(f.desk.unlock_in_case(&rita, case, "caller said 7648 twice"), Err(DeskError::Invalid(_))));
+    let start = f.head_seq();
+    let u = f.desk.unlock_in_case(&rita, case, "called back on the number of record").expect("unlock");
+    assert!(u.unlocked);
+    assert_eq!(u.verdict.decision.verdict, Verdict::Assist);
+    let locked: bool = f.raw().query_row("SELECT account_locked FROM accounts WHERE id = 'S-2003'", [], |r| r.get(0)).expect("row");
+    assert!(!locked, "the account is unlocked");
+    // Both events in the case, the note with the unlock.
+    assert_eq!(case_ids_after(&f, start), [Some(case.0), Some(case.0)]);
+    let detail: String = f
+        .raw()
+        .query_row("SELECT detail FROM audit_events WHERE kind = 'account_unlocked' AND case_id = ?1", [case.0], |r| r.get(0))
+        .expect("the unlock event");
+    assert!(detail.contains("called back on the number of record"), "{detail}");
+    // Again: not locked any more, nothing changes, still recorded.
+    let again = f.desk.unlock_in_case(&rita, case, "called back on the number of record").expect("unlock again");
+    assert!(!again.unlocked);
+    f.desk.close_case(&rita, case, CaseOutcome::Assisted).expect("close as assisted");
+    // An unlock on a case that asks for something else is refused.
+    let other = open(&mut f, &rita, "S-2001", None);
+    assert!(matches!(f.desk.unlock_in_case(&rita, other, "called back on the number of record"), Err(DeskError::Invalid(_))));
+    assert_chain_intact(&f);
+}

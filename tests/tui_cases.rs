@@ -305,3 +305,32 @@ fn the_caller_card_lists_recent_cases_and_enter_opens_one() {
         h.draw();
     }
 }
+
+#[test]
+fn an_unlock_case_is_worked_by_u_with_a_note_and_no_pin() {
+    let mut h = Harness::new(100, 32, COLOR);
+    h.open_caller("farid");
+    assert!(h.screen().contains("locked"), "Farid's account is locked: {}", h.screen());
+    h.press(Key::Char('c'));
+    h.press(Key::Char('u'));
+    assert_eq!(h.app.view(), ScreenId::Case, "{}", h.screen());
+    let s = h.screen();
+    assert!(s.contains("not needed for an unlock: note how the caller was identified, then unlock (u)"), "{s}");
+    // `v` says how an unlock case is decided instead of a verdict that unlocks nothing.
+    h.press(Key::Char('v'));
+    assert!(h.screen().contains("decided by the unlock itself"), "{}", h.screen());
+    let start = h.head_seq();
+    h.press(Key::Char('u'));
+    assert_eq!(h.app.view(), ScreenId::Unlock, "{}", h.screen());
+    h.type_text("called back on the number of record");
+    h.press(Key::Enter);
+    assert_eq!(h.app.view(), ScreenId::Verdict, "{}", h.screen());
+    let s = h.screen();
+    assert!(s.contains("SUPPORT CAN ASSIST") && s.contains("Unlocked. The caller can sign in again."), "{s}");
+    let events = h.events_after(start);
+    let kinds: Vec<(&str, &str)> = events.iter().map(|e| (e.0.as_str(), e.2.as_str())).collect();
+    assert_eq!(kinds, [("verdict_shown", "assist"), ("account_unlocked", "ok")], "{events:?}");
+    h.press(Key::Esc);
+    assert_eq!(h.app.view(), ScreenId::Case, "{}", h.screen());
+    assert!(h.screen().contains("account_unlocked   identified by: called back"), "the timeline shows the unlock: {}", h.screen());
+}

@@ -21,6 +21,8 @@ pub enum CaseCommand {
     Verdict(RepCaseArgs),
     /// Record the approving provider's approval (their reply on the case)
     Approve(ApproveArgs),
+    /// Unlock the caller's account on an unlock case (no PIN; say how the caller was identified)
+    Unlock(UnlockArgs),
     /// Add a note to a case; the note is read from stdin
     Note(RepCaseArgs),
     /// Mark a case as awaiting the provider's approval
@@ -124,6 +126,22 @@ pub struct ApproveArgs {
     pub json: bool,
 }
 
+/// Arguments of `case unlock`.
+#[derive(Debug, Args)]
+pub struct UnlockArgs {
+    /// The case id
+    pub id: i64,
+    /// The rep unlocking
+    #[arg(long, value_name = "USER")]
+    pub rep: String,
+    /// How the caller was identified (e.g. "called back on the number of record"); never a PIN
+    #[arg(long, value_name = "TEXT")]
+    pub identified_by: String,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Arguments of `case close`.
 #[derive(Debug, Args)]
 pub struct CloseArgs {
@@ -167,6 +185,7 @@ pub fn run(db: &Path, cmd: &CaseCommand) -> Result<Exit, CliError> {
         CaseCommand::Open(args) => open(db, args),
         CaseCommand::Verdict(args) => verdict(db, args),
         CaseCommand::Approve(args) => approve(db, args),
+        CaseCommand::Unlock(args) => unlock(db, args),
         CaseCommand::Note(args) => note(db, args),
         CaseCommand::Await(args) => awaiting(db, args),
         CaseCommand::Close(args) => close(db, args),
@@ -250,6 +269,32 @@ fn verdict(db: &Path, args: &RepCaseArgs) -> Result<Exit, CliError> {
         let detail = desk.case_detail(v.case_id).ok();
         output::print(&verdict_text(&v, detail.as_ref()))?;
     }
+    Ok(Exit::Ok)
+}
+
+fn unlock(db: &Path, args: &UnlockArgs) -> Result<Exit, CliError> {
+    let mut desk = open_desk(db)?;
+    let session = sign_in(&mut desk, &args.rep)?;
+    let result = desk.unlock_in_case(&session, CaseId(args.id), &args.identified_by);
+    sign_out(&mut desk, &session);
+    let u = result?;
+    if args.json {
+        output::print_json(&serde_json::json!({ "headline": u.verdict.decision.verdict.headline(), "unlocked": u.unlocked, "verdict": u.verdict }))?;
+        return Ok(Exit::Ok);
+    }
+    let done = match (u.verdict.decision.verdict == Verdict::Assist, u.unlocked) {
+        (true, true) => "unlocked: the caller can sign in again; password, two-factor and email are unchanged",
+        (true, false) => "not locked: nothing was changed",
+        (false, _) => "not unlocked",
+    };
+    output::print(&format!(
+        "case {}: {}\n  {}\n  {}\n  Next step: {}\n",
+        args.id,
+        done,
+        u.verdict.decision.verdict.headline(),
+        u.verdict.policy_row,
+        output::fit(&u.verdict.next_step, 400)
+    ))?;
     Ok(Exit::Ok)
 }
 

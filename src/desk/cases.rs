@@ -17,7 +17,7 @@ use super::pin_check::PinCheck;
 use super::policy::{Approver, Decision, Policy, Request, Verdict};
 use super::reps::{Session, require_active};
 use super::store::sql;
-use super::verdicts::{VerdictShown, append_verdict, gather_and_decide, shown};
+use super::verdicts::{Unlocked, VerdictShown, append_verdict, gather_and_decide, identified_note, record_unlock, shown};
 use super::Desk;
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
@@ -789,6 +789,13 @@ impl Desk {
             require_active(tx, session)?;
             let mut case = load_case(tx, case_id)?;
             require_open(&case)?;
+            if case.as_request() == Request::Unlock {
+                // Its verdict is given by unlocking, which records how the caller was identified.
+                return Err(DeskError::Invalid(format!(
+                    "case {case_id} asks for an unlock: it is decided by the unlock itself, with a note of how the \
+                     caller was identified (u on the case; case unlock {case_id} --identified-by TEXT)"
+                )));
+            }
             let verification = verification_of(tx, &case, now, &policy)?;
             let request = case.as_request();
             let (decision, target) = gather_and_decide(tx, session, &case.caller.id, &request, verification.counts)?;
@@ -860,6 +867,45 @@ impl Desk {
                 );
             }
             Ok(CaseVerdict { case_id, shown, approval, expired_approval, status: case.status })
+        })
+    }
+
+    /// The unlock a case asks for: no Support PIN, but the rep records how the caller was identified.
+    /// The verdict (in the case, with the note) and, when it is "Support can assist", the unlock
+    /// itself are one transaction, so an unlock case closes as assisted only once the account was
+    /// really unlocked (or found not locked). A rep's own account is refused like any verdict.
+    pub fn unlock_in_case(&mut self, session: &Session, case_id: CaseId, identified_by: &str) -> Result<Unlocked, DeskError> {
+        let note = identified_note(identified_by)?;
+        let policy = self.policy()?;
+        let now = self.clock.now();
+        self.store.write(|tx| {
+            require_active(tx, session)?;
+            let case = load_case(tx, case_id)?;
+            require_open(&case)?;
+            if case.as_request() != Request::Unlock {
+                return Err(DeskError::Invalid(format!(
+                    "case {case_id} asks for {}, not an unlock; open a case for the unlock",
+                    case.request_label()
+                )));
+            }
+            let caller = case.caller.id.clone();
+            let (decision, _) = gather_and_decide(tx, session, &caller, &Request::Unlock, false)?;
+            touch(tx, case_id, session, now)?;
+            let seq = append_verdict(
+                tx,
+                session,
+                &caller,
+                &Request::Unlock,
+                None,
+                &decision,
+                now,
+                &policy,
+                Some((case_id.0, String::new())),
+                Some(&note),
+            )?;
+            let unlocked =
+                decision.verdict == Verdict::Assist && record_unlock(tx, session, &caller, now, &policy, &note, Some(case_id.0))?;
+            Ok(Unlocked { verdict: shown(decision, None, policy.version, seq), unlocked })
         })
     }
 

@@ -102,37 +102,58 @@ impl Desk {
     /// identified. Never changes password, two-factor or email. The verdict and the unlock are
     /// one transaction.
     pub fn unlock(&mut self, session: &Session, caller: &AccountId, identified_by: &str) -> Result<Unlocked, DeskError> {
-        let note = super::text::normalize(identified_by);
-        if note.chars().count() < MIN_IDENTIFIED_NOTE_CHARS {
-            return Err(DeskError::Invalid(format!(
-                "say how the caller was identified (at least {MIN_IDENTIFIED_NOTE_CHARS} characters)"
-            )));
-        }
-        super::text::refuse_pin_in_text("note", &note)?;
+        let note = identified_note(identified_by)?;
         let policy = self.policy()?;
         let now = self.clock.now();
         self.store.write(|tx| {
             let (decision, _, seq) =
                 record_verdict(tx, session, caller, &Request::Unlock, now, &policy, Some(&note))?;
-            let mut unlocked = false;
-            if decision.verdict == Verdict::Assist {
-                unlocked = tx
-                    .execute("UPDATE accounts SET account_locked = 0 WHERE id = ?1 AND account_locked = 1", [caller.as_str()])
-                    .map_err(sql)?
-                    == 1;
-                audit::append(tx, now, EventKind::AccountUnlocked, &NewEvent {
-                    rep: Some(session.username.clone()),
-                    account_id: Some(caller.to_string()),
-                    outcome: if unlocked { "ok".into() } else { "not_locked".into() },
-                    reason: Some(Rule::Unlock.code().into()),
-                    policy_version: Some(policy.version),
-                    detail: Some(format!("identified by: {note}")),
-                    ..NewEvent::default()
-                })?;
-            }
+            let unlocked = decision.verdict == Verdict::Assist && record_unlock(tx, session, caller, now, &policy, &note, None)?;
             Ok(Unlocked { verdict: shown(decision, None, policy.version, seq), unlocked })
         })
     }
+}
+
+/// The note of how an unlock caller was identified, normalised; refused when too short or when it
+/// looks like it holds a PIN.
+pub(crate) fn identified_note(identified_by: &str) -> Result<String, DeskError> {
+    let note = super::text::normalize(identified_by);
+    if note.chars().count() < MIN_IDENTIFIED_NOTE_CHARS {
+        return Err(DeskError::Invalid(format!(
+            "say how the caller was identified (at least {MIN_IDENTIFIED_NOTE_CHARS} characters)"
+        )));
+    }
+    super::text::refuse_pin_in_text("note", &note)?;
+    Ok(note)
+}
+
+/// Unlocks `caller`'s account after an "assist" verdict and appends the `account_unlocked` event
+/// (in `case_id`, when given). True when the account was locked and now is not. Never changes
+/// password, two-factor or email.
+pub(crate) fn record_unlock(
+    tx: &Transaction<'_>,
+    session: &Session,
+    caller: &AccountId,
+    now: chrono::DateTime<chrono::Utc>,
+    policy: &super::policy::Policy,
+    note: &str,
+    case_id: Option<i64>,
+) -> Result<bool, DeskError> {
+    let unlocked = tx
+        .execute("UPDATE accounts SET account_locked = 0 WHERE id = ?1 AND account_locked = 1", [caller.as_str()])
+        .map_err(sql)?
+        == 1;
+    audit::append(tx, now, EventKind::AccountUnlocked, &NewEvent {
+        rep: Some(session.username.clone()),
+        case_id,
+        account_id: Some(caller.to_string()),
+        outcome: if unlocked { "ok".into() } else { "not_locked".into() },
+        reason: Some(Rule::Unlock.code().into()),
+        policy_version: Some(policy.version),
+        detail: Some(format!("identified by: {note}")),
+        ..NewEvent::default()
+    })?;
+    Ok(unlocked)
 }
 
 pub(crate) fn shown(decision: Decision, target_name: Option<&str>, policy_version: i64, audit_seq: i64) -> VerdictShown {

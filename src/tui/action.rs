@@ -28,6 +28,8 @@ pub enum Action {
     StartUnlock,
     /// Unlock, with the note of how the caller was identified.
     SubmitUnlock(String),
+    /// On an unlock case: ask how the caller was identified, then unlock in the case.
+    StartCaseUnlock,
     /// Start clearing the caller's locked Support PIN (leads only).
     StartClearLock,
     /// Clear the lock, with the lead's reason.

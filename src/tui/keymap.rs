@@ -287,6 +287,7 @@ const CASE: &[Binding] = &[
     b(&[Key::Char('v')], Cmd::CaseVerdict, "verdict", "Show the case's verdict (recorded)", true),
     b(&[Key::Char('r')], Cmd::RecordReply, "reply approval", "Record the approving provider's reply on the case (reference and sender)", true),
     b(&[Key::Char('i')], Cmd::CheckApproverPin, "provider calls in", "The approving provider calls in: check their own Support PIN (a match records the approval)", true),
+    b(&[Key::Char('u')], Cmd::Unlock, "unlock", "Unlock cases: note how the caller was identified, then unlock (no PIN; recorded in the case)", false),
     b(&[Key::Char('n')], Cmd::AddNote, "note", "Add a note to the case", true),
     b(&[Key::Char('w')], Cmd::MarkAwaiting, "awaiting", "Mark the case as awaiting the provider's approval", true),
     b(&[Key::Char('x')], Cmd::CloseCase, "close", "Close the case with an outcome", true),

@@ -219,6 +219,14 @@ impl App {
     /// The unlock, with the note of how the caller was identified; its verdict takes the form's
     /// place.
     pub(super) fn submit_unlock(&mut self, note: &str) {
+        // The form over a case unlocks in that case.
+        let below = self.stack.len().checked_sub(2).and_then(|i| self.stack.get(i));
+        if let Some(case) = below.and_then(|s| match s {
+            Screen::Case(c) => Some(c.detail.summary.id),
+            _ => None,
+        }) {
+            return self.submit_case_unlock(case, note);
+        }
         let (Some(session), Some((caller, caller_name))) = (self.session.clone(), self.caller()) else { return };
         match self.desk.unlock(&session, &caller, note) {
             Ok(result) => {

@@ -117,6 +117,49 @@ impl App {
         !closed
     }
 
+    /// `u` on an unlock case: the form for how the caller was identified (no PIN).
+    pub(super) fn start_case_unlock(&mut self) {
+        let Some(c) = self.find::<CaseView>() else { return };
+        if c.detail.summary.as_request() != crate::desk::Request::Unlock {
+            return self.refuse("This case does not ask for an unlock; u unlocks on unlock cases only.");
+        }
+        let name = c.detail.summary.caller.name.clone();
+        if self.case_is_open() {
+            self.push(Form::unlock(&name));
+        }
+    }
+
+    /// The unlock of an unlock case, with the note; its verdict takes the form's place, and the
+    /// case shows the unlock in its timeline.
+    pub(super) fn submit_case_unlock(&mut self, id: CaseId, note: &str) {
+        let Some(session) = self.session.clone() else { return };
+        let Some((request, caller_name)) =
+            self.find::<CaseView>().map(|c| (format!("Case #{id}: {}", c.detail.summary.request_label()), c.detail.summary.caller.name.clone()))
+        else {
+            return;
+        };
+        match self.desk.unlock_in_case(&session, id, note) {
+            Ok(result) => {
+                let outcome = if result.unlocked {
+                    Some("Unlocked. The caller can sign in again.".to_string())
+                } else if result.verdict.decision.verdict == crate::desk::Verdict::Assist {
+                    Some("Was not locked; nothing changed.".to_string())
+                } else {
+                    None
+                };
+                self.pop_if::<Form>();
+                self.reload_case();
+                self.push(VerdictView { shown: result.verdict, request, caller_name, outcome });
+            }
+            Err(DeskError::Invalid(why)) => {
+                if let Some(form) = self.find_mut::<Form>() {
+                    form.set_message(why);
+                }
+            }
+            Err(e) => self.error(e),
+        }
+    }
+
     pub(super) fn start_case_pin(&mut self, approver: bool) {
         let Some(c) = self.find::<CaseView>() else { return };
         let d = &c.detail;

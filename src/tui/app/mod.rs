@@ -378,6 +378,7 @@ impl App {
             Action::Decide(request) => self.decide(request),
             Action::StartUnlock => self.start_unlock(),
             Action::SubmitUnlock(note) => self.submit_unlock(&note),
+            Action::StartCaseUnlock => self.start_case_unlock(),
             Action::StartClearLock => self.start_clear_lock(),
             Action::SubmitClearLock(reason) => self.submit_clear_lock(&reason),
             // Cases.

@@ -59,6 +59,7 @@ impl View for CaseView {
             Cmd::CheckPin => Action::StartCasePin { approver: false },
             Cmd::CheckApproverPin => Action::StartCasePin { approver: true },
             Cmd::CaseVerdict => Action::CaseVerdict,
+            Cmd::Unlock => Action::StartCaseUnlock,
             Cmd::RecordReply => Action::StartReply,
             Cmd::AddNote => Action::StartNote,
             Cmd::MarkAwaiting => Action::MarkAwaiting,
@@ -99,7 +100,12 @@ impl View for CaseView {
             row("Request", s.request_label(), plain),
         ];
         let v = &d.verification;
-        let verified = if v.ended {
+        let unlock = s.as_request() == crate::desk::Request::Unlock;
+        let verified = if unlock && s.outcome.is_none() {
+            ("not needed for an unlock: note how the caller was identified, then unlock (u)".to_string(), plain)
+        } else if unlock {
+            ("not needed for an unlock".to_string(), plain)
+        } else if v.ended {
             (format!("ended after {} failed checks in this case", v.failures), theme.error())
         } else if v.counts {
             ("✔ Support PIN matched in this case".to_string(), theme.good())
