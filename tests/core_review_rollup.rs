@@ -486,3 +486,24 @@ fn the_pattern_views_equal_a_plain_count_of_the_events_for_every_range() {
     }
     assert!(seen_rows > 50, "the history has patterns to find: {seen_rows}");
 }
+
+/// A trail whose times do not follow its sequence (a history loaded after the database was
+/// created, as `generate` does; a clock set back): the whole-trail chart still starts early enough
+/// to count every failure.
+#[test]
+fn the_whole_trail_chart_counts_every_failure_even_when_times_do_not_follow_the_sequence() {
+    let f = Fixture::new();
+    let mut conn = raw(&f.path);
+    for days in [40, 20, 3] {
+        let e = NewEvent { rep: Some("rita".into()), account_id: Some("S-2001".into()), outcome: "fail".into(), ..NewEvent::default() };
+        append_at(&mut conn, f.clock.now() - Duration::days(days), EventKind::PinRejected, e);
+    }
+    let e = NewEvent { rep: Some("rita".into()), account_id: Some("S-2001".into()), outcome: "locked".into(), ..NewEvent::default() };
+    append_at(&mut conn, f.clock.now() - Duration::days(30), EventKind::PinLocked, e);
+    let chart = f
+        .desk
+        .failure_chart(None, &ReviewFilter { range: TimeRange::All, ..ReviewFilter::default() }, FixedOffset::east_opt(0).expect("offset"))
+        .expect("chart");
+    let counted: (i64, i64) = chart.buckets.iter().fold((0, 0), |(f, l), b| (f + b.failures, l + b.lockouts));
+    assert_eq!(counted, (3, 1), "{chart:?}");
+}

@@ -787,8 +787,17 @@ impl Desk {
         let start = match since {
             Some(t) => t,
             None => {
-                let at = at_from(self.store.conn(), range.lo).map_err(|e| self.store.read_error(e))?;
-                at.and_then(|(_, at)| from_db(&at)).unwrap_or(now)
+                // The first event's time, or the first failure's when earlier: a trail's times
+                // need not grow with its sequence (a clock set back; a history loaded in bulk
+                // after the database was created), and the chart must show every failure.
+                let conn = self.store.conn();
+                let at = at_from(conn, range.lo).map_err(|e| self.store.read_error(e))?;
+                let first_event = at.and_then(|(_, at)| from_db(&at)).unwrap_or(now);
+                let first_slot: Option<i64> = conn
+                    .query_row("SELECT min(slot) FROM audit_failure_slots", [], |r| r.get(0))
+                    .map_err(|e| self.store.read_error(e))?;
+                let first_failure = first_slot.and_then(|slot| DateTime::<Utc>::from_timestamp(slot.saturating_mul(900), 0));
+                first_failure.map_or(first_event, |f| f.min(first_event))
             }
         };
         let end = until.unwrap_or(now).max(start);
