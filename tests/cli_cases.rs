@@ -136,7 +136,7 @@ fn staff_for_staff_approved_by_the_primary_provider_calling_in() {
     assert_eq!(ok.stdout.trim(), "matched");
     assert!(ok.stderr.contains("approval recorded for case"), "{ok:?}");
     let v = d.rita(&["case", "verdict", &case], 0);
-    assert!(v.stdout.contains("✔ Support can assist") && v.stdout.contains("called in"), "{v:?}");
+    assert!(v.stdout.contains("✔ Support can assist") && v.stdout.contains("by calling in with their own Support PIN"), "{v:?}");
     assert_eq!(d.kinds(&case), [
         "case_opened",
         "pin_validated",

@@ -137,7 +137,7 @@ fn staff_for_staff_approved_by_the_targets_primary_provider_calling_in() {
 
     let v = f.desk.case_verdict(&rita, case).expect("verdict");
     assert_eq!(v.shown.decision.verdict, Verdict::Assist);
-    assert!(v.shown.policy_row.contains("called in, own Support PIN matched"), "{}", v.shown.policy_row);
+    assert!(v.shown.policy_row.contains("by calling in with their own Support PIN (matched)"), "{}", v.shown.policy_row);
     assert!(v.shown.next_step.contains("Dr. Ben Lindqvist approved"), "{}", v.shown.next_step);
     f.desk.close_case(&rita, case, CaseOutcome::Assisted).expect("close");
 

@@ -150,7 +150,7 @@ impl ApprovalMethod {
     pub fn label(self) -> &'static str {
         match self {
             ApprovalMethod::CaseReply => "reply on the case",
-            ApprovalMethod::ProviderPin => "called in, own Support PIN matched",
+            ApprovalMethod::ProviderPin => "calling in with their own Support PIN (matched)",
         }
     }
 
@@ -1247,7 +1247,7 @@ fn refuse_approval(
 ) -> Result<i64, DeskError> {
     audit::append(tx, now, EventKind::ApprovalRecorded, &NewEvent {
         reason: Some(code.into()),
-        detail: Some(format!("refused: via case_reply from {from}; reference {reference}")),
+        detail: Some(format!("reply via case_reply from {from}; reference {reference}")),
         ..case_event(session, case, "refused", policy)
     })
 }

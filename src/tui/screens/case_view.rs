@@ -151,7 +151,8 @@ impl View for CaseView {
             notice(f, inner, &text, " ", theme.error());
             return;
         }
-        let block = Block::bordered().title(format!(" Timeline ({} events) ", d.timeline.len()));
+        let n = d.timeline.len();
+        let block = Block::bordered().title(format!(" Timeline ({n} event{}) ", if n == 1 { "" } else { "s" }));
         let inner = block.inner(timeline);
         f.render_widget(block, timeline);
         let today = crate::desk::clock::from_db(&s.opened_at).map(|t| t.with_timezone(&chrono::Local).date_naive());
