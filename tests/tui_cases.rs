@@ -56,7 +56,7 @@ fn a_case_reply_approval_from_the_caller_card_to_close() {
     assert!(s.contains("not yet: check the caller's Support PIN (p)"), "{s}");
     assert!(s.contains("Dr. Ada Okafor (P-1001) must approve"), "{s}");
     assert!(s.contains("ada.okafor@harbor.example"), "the way to approve: {s}");
-    for hint in ["p caller's PIN", "v verdict", "r reply approval", "i provider calls in", "n note", "x close"] {
+    for hint in ["p caller's PIN", "v verdict", "r reply approval", "i provider calls in", "m note", "x close"] {
         assert!(s.contains(hint), "footer lacks {hint}: {s}");
     }
 
@@ -93,7 +93,7 @@ fn a_case_reply_approval_from_the_caller_card_to_close() {
     assert!(v.contains("<r1@mail.example>") && v.contains("recorded") && v.contains("rita"), "who, how, when: {v}");
     h.press(Key::Esc);
 
-    h.press(Key::Char('n'));
+    h.press(Key::Char('m'));
     assert_eq!(h.app.view(), ScreenId::CaseNote);
     h.type_text("Changed the fax number as asked?");
     h.press(Key::Enter);
@@ -141,7 +141,7 @@ fn the_provider_calling_in_approves_with_their_own_pin() {
     h.draw();
     let s = h.screen();
     assert!(s.contains("approval by Dr. Ben Lindqvist recorded"), "{s}");
-    assert!(s.contains("✔ Dr. Ben Lindqvist by called in"), "{s}");
+    assert!(s.contains("✔ Dr. Ben Lindqvist by calling in with their own Support PIN"), "{s}");
     h.press(Key::Char('v'));
     assert!(h.screen().contains("✔  SUPPORT CAN ASSIST"), "{}", h.screen());
 }
@@ -204,7 +204,7 @@ fn the_queue_lists_filters_and_opens_cases() {
     h.press(Key::Enter);
     assert_eq!(h.app.view(), ScreenId::Case);
     assert!(h.screen().contains("Case #2"), "{}", h.screen());
-    h.press(Key::Char('n'));
+    h.press(Key::Char('m'));
     assert!(h.screen().contains("This case is closed"), "{}", h.screen());
     h.press(Key::Esc);
     assert_eq!(h.app.view(), ScreenId::Cases, "a case opened from the queue goes back to it");
@@ -333,4 +333,19 @@ fn an_unlock_case_is_worked_by_u_with_a_note_and_no_pin() {
     h.press(Key::Esc);
     assert_eq!(h.app.view(), ScreenId::Case, "{}", h.screen());
     assert!(h.screen().contains("account_unlocked   identified by: called back"), "the timeline shows the unlock: {}", h.screen());
+}
+
+#[test]
+fn n_on_a_case_ends_the_call_like_everywhere_else_and_never_starts_a_note() {
+    let mut h = Harness::new(100, 32, COLOR);
+    start_case(&mut h, "carla", None);
+    let before = h.head_seq();
+    h.press(Key::Char('n'));
+    assert_eq!(h.app.view(), ScreenId::Lookup, "{}", h.screen());
+    // What would have been a note is a search now, and nothing was written but the call's end.
+    h.type_text("dev");
+    h.press(Key::Enter);
+    assert_eq!(h.app.view(), ScreenId::Card);
+    let kinds: Vec<String> = h.events_after(before).into_iter().map(|e| e.0).collect();
+    assert_eq!(kinds, ["call_ended", "account_viewed"]);
 }

@@ -288,7 +288,9 @@ const CASE: &[Binding] = &[
     b(&[Key::Char('r')], Cmd::RecordReply, "reply approval", "Record the approving provider's reply on the case (reference and sender)", true),
     b(&[Key::Char('i')], Cmd::CheckApproverPin, "provider calls in", "The approving provider calls in: check their own Support PIN (a match records the approval)", true),
     b(&[Key::Char('u')], Cmd::Unlock, "unlock", "Unlock cases: note how the caller was identified, then unlock (no PIN; recorded in the case)", false),
-    b(&[Key::Char('n')], Cmd::AddNote, "note", "Add a note to the case", true),
+    b(&[Key::Char('m')], Cmd::AddNote, "note", "Add a note to the case (m for memo)", true),
+    // Everywhere else n ends the call; here too, so it never starts a note by habit.
+    b(&[Key::Char('n')], Cmd::NewCall, "new call", "End this call and find the next caller", false),
     b(&[Key::Char('w')], Cmd::MarkAwaiting, "awaiting", "Mark the case as awaiting the provider's approval", true),
     b(&[Key::Char('x')], Cmd::CloseCase, "close", "Close the case with an outcome", true),
     b(&[Key::Up, Key::Down], Cmd::Down, "scroll", "Scroll the timeline (↑ up, ↓ down)", false),

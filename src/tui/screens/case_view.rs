@@ -62,6 +62,7 @@ impl View for CaseView {
             Cmd::Unlock => Action::StartCaseUnlock,
             Cmd::RecordReply => Action::StartReply,
             Cmd::AddNote => Action::StartNote,
+            Cmd::NewCall => Action::NewCall,
             Cmd::MarkAwaiting => Action::MarkAwaiting,
             Cmd::CloseCase => Action::StartClose,
             Cmd::Up => {
