@@ -204,7 +204,7 @@ fn the_detail_jumps_to_the_events_case_timeline_and_esc_comes_back_to_the_same_p
     h.press(Key::Char('c'));
     h.press(Key::Char('a'));
     assert_eq!(h.app.view(), ScreenId::Case, "{}", h.screen());
-    h.press(Key::Char('n'));
+    h.press(Key::Char('m'));
     h.type_text("Asked about her fax number");
     h.press(Key::Enter);
     h.press(Key::Esc);
