@@ -684,3 +684,14 @@ fn every_limit_takes_one_or_more_and_says_so_in_words() {
         assert!(r.stdout.lines().count() <= 3, "{two:?}: header and at most two rows: {r:?}");
     }
 }
+
+#[test]
+fn a_full_lookup_says_there_may_be_more() {
+    let d = Demo::new();
+    let r = d.run(&["lookup", "harbor", "--limit", "2"], None, None);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.stdout.lines().count(), 3, "a header and two rows: {r:?}");
+    assert!(r.stderr.contains("the first 2 matches; there may be more"), "{r:?}");
+    let all = d.run(&["lookup", "harbor"], None, None);
+    assert!(!all.stderr.contains("may be more"), "{all:?}");
+}

@@ -629,3 +629,24 @@ fn a_new_call_for_the_same_name_needs_the_pin_again() {
     );
     assert_eq!(kinds[0].1.as_deref(), Some("S-2001"));
 }
+
+#[test]
+fn a_full_result_list_says_it_may_not_be_all() {
+    let mut h = Harness::new(100, 30, COLOR);
+    {
+        let conn = rusqlite::Connection::open(h.db()).expect("open");
+        for n in 0..60 {
+            conn.execute(
+                "INSERT INTO accounts (id, role, name, email, phone, phone_digits, practice_id, search_text) \
+                 VALUES (?1, 'provider', ?2, ?3, '555', '555', (SELECT min(id) FROM practices), ?4)",
+                rusqlite::params![format!("F-{n:03}"), format!("Dr. Fill Zzfill {n}"), format!("f{n}@x.example"), format!("dr. fill zzfill {n}")],
+            )
+            .expect("insert");
+        }
+    }
+    h.sign_in("rita", "rita-demo-pass");
+    h.type_text("zzfill");
+    assert!(h.screen().contains("The first 50 matches; type more to narrow them."), "{}", h.screen());
+    h.type_text(" 5");
+    assert!(!h.screen().contains("The first 50 matches"), "{}", h.screen());
+}

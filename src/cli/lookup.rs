@@ -63,5 +63,8 @@ pub fn run(db: &Path, args: &LookupArgs) -> Result<Exit, CliError> {
         })
         .collect();
     output::print(&output::table(&["ID", "ROLE", "NAME", "PRACTICE", "EMAIL", "STATUS"], &rows))?;
+    if found.len() >= args.limit as usize {
+        say!("support-desk: the first {} matches; there may be more (a longer query or --limit N)", found.len());
+    }
     Ok(Exit::Ok)
 }

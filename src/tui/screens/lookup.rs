@@ -181,6 +181,14 @@ impl View for Lookup {
             mark(row, i == self.selected, theme)
         });
         let widths = fixed([name_w, id_w, role_w, practice_w, status_w]);
+        // A full list may not be all: say so on its last line.
+        let mut table = table;
+        if self.results.len() >= RESULT_LIMIT && table.height > 2 {
+            let last = Rect { y: table.y + table.height - 1, height: 1, ..table };
+            let note = format!("The first {RESULT_LIMIT} matches; type more to narrow them.");
+            f.render_widget(Paragraph::new(Line::styled(fit(&note, total), theme.dim())), last);
+            table.height -= 1;
+        }
         // Keep the selected row in view without mutating state: skip rows above it.
         let visible = table.height.saturating_sub(1) as usize;
         let skip = first_shown(self.selected, visible);
