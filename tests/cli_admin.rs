@@ -168,6 +168,7 @@ fn key_check_rotate_and_a_key_that_does_not_belong() {
     let r = d.run_env(&["key", "check"], &[("SUPPORT_DESK_KEY", foreign.as_str())], None);
     assert_eq!(r.code, 6, "{r:?}");
     assert!(r.stdout.contains("does not belong"), "{}", r.stdout);
+    assert!(!r.stdout.contains("key prune"), "a foreign key file's only key is not an old key to drop: {}", r.stdout);
     let r = d.run_env(&["key", "rotate"], &[("SUPPORT_DESK_KEY", foreign.as_str())], None);
     assert_eq!(r.code, 2, "{r:?}");
 }

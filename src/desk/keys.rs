@@ -101,11 +101,16 @@ impl Desk {
             let is_current = key_id.is_some() && key_id == current;
             uses.push(KeyUse { key_id, hashes, in_key_file, current: is_current });
         }
-        let unused_old_keys = key_file_ids
-            .iter()
-            .filter(|id| Some(*id) != current.as_ref() && !uses.iter().any(|u| u.key_id.as_ref() == Some(*id)))
-            .cloned()
-            .collect();
+        // A key file that does not belong to this database holds no "old keys" of it to drop.
+        let unused_old_keys = if belongs {
+            key_file_ids
+                .iter()
+                .filter(|id| Some(*id) != current.as_ref() && !uses.iter().any(|u| u.key_id.as_ref() == Some(*id)))
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
         Ok(KeyStatus { database_key_id, key_file_ids, key_error, belongs, uses, unused_old_keys, orphaned_hashes })
     }
 
