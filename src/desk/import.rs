@@ -605,7 +605,8 @@ fn sync(
     reader.byte_headers().map_err(|e| file_error(path, e))?;
     let mut existing = conn
         .prepare(
-            "SELECT a.role, a.name, a.email, a.phone, p.name, a.primary_provider, a.active, a.import_pin_digest \
+            "SELECT a.role, a.name, a.email, a.phone, p.name, a.primary_provider, a.active, \
+             EXISTS (SELECT 1 FROM imported_pin_digests d WHERE d.account_id = a.id AND d.digest = ?2) \
              FROM accounts a JOIN practices p ON p.id = a.practice_id WHERE a.id = ?1",
         )
         .map_err(sql)?;
@@ -636,11 +637,14 @@ fn sync(
              import_pin_digest = ?4 WHERE id = ?1",
         )
         .map_err(sql)?;
+    let mut remember_digest = conn
+        .prepare("INSERT OR IGNORE INTO imported_pin_digests (account_id, digest) VALUES (?1, ?2)")
+        .map_err(sql)?;
     let mut practice_ids: HashMap<String, i64> = HashMap::new();
     let mut counts = Counts::default();
     let mut record = csv::ByteRecord::new();
     let mut rows = 0u64;
-    type Existing = (String, String, String, String, String, Option<String>, bool, Option<String>);
+    type Existing = (String, String, String, String, String, Option<String>, bool, bool);
     while reader.read_byte_record(&mut record).map_err(|e| file_error(path, e))? {
         rows += 1;
         if rows.is_multiple_of(PROGRESS_EVERY) {
@@ -682,13 +686,13 @@ fn sync(
         };
         let digest = row.pin_hash.as_deref().map(pin_digest);
         let before: Option<Existing> = existing
-            .query_row([&row.id], |r| {
+            .query_row(params![row.id, digest], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
             })
             .optional()
             .map_err(sql)?;
         let search = || search_text(&row.id, &row.name, &row.email, &row.phone, &row.practice);
-        let Some((role, name, email, phone, practice, primary, active, old_digest)) = before else {
+        let Some((role, name, email, phone, practice, primary, active, applied_before)) = before else {
             counts.added += 1;
             lines.push(line);
             if write {
@@ -721,9 +725,10 @@ fn sync(
             || practice != row.practice
             || primary != row.primary
             || !active;
-        // A hash from the file replaces the desk's only when the system of record changed it since
-        // the last import; the same stale hash never brings back a PIN the desk rotated away.
-        let pin_changed = digest.is_some() && digest != old_digest;
+        // A hash from the file replaces the desk's only when no import ever applied it to this
+        // account: the system of record made a new PIN. A stale hash (the last file's, or an older
+        // file's imported again) never brings back a PIN the desk has already rotated away.
+        let pin_changed = digest.is_some() && !applied_before;
         if row.pin_hash.is_some() && !pin_changed {
             counts.pins_kept += 1;
         }
@@ -753,6 +758,7 @@ fn sync(
         }
         if write && pin_changed {
             set_pin.execute(params![row.id, row.pin_hash, now, digest]).map_err(sql)?;
+            remember_digest.execute(params![row.id, digest]).map_err(sql)?;
         }
     }
     if let Some(staged) = staged {
@@ -820,6 +826,8 @@ impl Staged {
                  primary_provider, pin_hash, pin_set_at, import_pin_digest, search_text) \
                  SELECT id, role, name, email, phone, phone_digits, practice_id, primary_provider, pin_hash, \
                  pin_set_at, import_pin_digest, search_text FROM temp.import_added ORDER BY rowid; \
+                 INSERT OR IGNORE INTO main.imported_pin_digests (account_id, digest) \
+                 SELECT id, import_pin_digest FROM temp.import_added WHERE import_pin_digest IS NOT NULL; \
                  DELETE FROM temp.import_added; \
                  UPDATE main.accounts SET role = u.role, name = u.name, email = u.email, phone = u.phone, \
                  phone_digits = u.phone_digits, practice_id = u.practice_id, primary_provider = u.primary_provider, \
