@@ -525,6 +525,31 @@ fn a_database_from_before_the_digest_history_keeps_its_last_imported_hash() {
     assert_eq!(f.desk.check_pin(&rita, &id("P-0016"), &pin("0427")).expect("check"), PinCheck::Rejected { attempts_left: 4 });
 }
 
+#[test]
+fn staff_sharing_their_primary_providers_email_are_noted_not_refused() {
+    let mut f = Fixture::empty();
+    let path = write(
+        &f,
+        "shared.csv",
+        &format!(
+            "{HEADER}P-1,provider,Dr. One,front@clinic.example,555 1,Clinic,,\r\n\
+             P-2,provider,Dr. Two,two@clinic.example,555 2,Clinic,,\r\n\
+             S-1,staff,Staff One, Front@Clinic.example ,555 3,Clinic,P-1,\r\n\
+             S-2,staff,Staff Two,s2@clinic.example,555 4,Clinic,P-1,\r\n\
+             S-3,staff,Staff Three,front@clinic.example,555 5,Clinic,P-2,\r\n\
+             S-4,staff,Staff Four,,555 6,Clinic,P-2,\r\n"
+        ),
+    );
+    let report = import(&mut f, &path, ImportOptions::default());
+    assert!(!report.refused && report.problems.is_empty(), "{report:?}");
+    assert_eq!(report.added, 6);
+    let shared: Vec<&String> = report.notes.iter().filter(|n| n.contains("share their primary provider's email")).collect();
+    assert_eq!(shared.len(), 1, "{:?}", report.notes);
+    // S-3 shares P-1's address, but P-2 is their primary provider; S-4 and P-2 have none in common.
+    assert!(shared[0].starts_with("1 staff member(s)") && shared[0].contains("S-1 (primary provider P-1)"), "{}", shared[0]);
+    assert!(!shared[0].contains("S-3") && !shared[0].contains("S-4"), "{}", shared[0]);
+}
+
 /// A file of `n` providers in one practice, ids `P-00001`...
 fn providers(n: usize, prefix: &str) -> String {
     let mut text = String::from(HEADER);

@@ -183,8 +183,27 @@ struct Seen {
     role: Option<Role>,
     practice: u32,
     primary: Option<Box<str>>,
+    /// A hash of the trimmed, lower-cased email (0 when there is none), to find staff who share
+    /// their primary provider's address without keeping every address in memory.
+    email: u64,
     bad: bool,
 }
+
+/// The [`Seen::email`] of an address: 0 for none.
+fn email_key(email: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let email = email.trim().to_lowercase();
+    if email.is_empty() {
+        return 0;
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    email.hash(&mut h);
+    h.finish().max(1)
+}
+
+/// Staff sharing their primary provider's email address listed by id in the import's note; the
+/// rest are counted.
+const SHARED_EMAIL_LISTED: usize = 20;
 
 /// A reader that feeds every byte it reads to SHA-256.
 struct Hashing<R> {
@@ -452,7 +471,8 @@ fn check_file(path: &Path, total_bytes: u64, progress: &mut dyn FnMut(&ImportPro
                     duplicates.entry(id.clone()).or_insert_with(|| vec![first.line]).push(line);
                     continue;
                 }
-                seen.insert(id, Seen { line, role: Some(row.role), practice, primary: row.primary.map(Into::into), bad: false });
+                let email = email_key(&row.email);
+                seen.insert(id, Seen { line, role: Some(row.role), practice, primary: row.primary.map(Into::into), email, bad: false });
             }
             Err(row_problems) => {
                 bad_lines.insert(line);
@@ -461,7 +481,7 @@ fn check_file(path: &Path, total_bytes: u64, progress: &mut dyn FnMut(&ImportPro
                     match seen.get(&id) {
                         Some(first) => duplicates.entry(id.clone()).or_insert_with(|| vec![first.line]).push(line),
                         None => {
-                            seen.insert(id.clone(), Seen { line, role: None, practice: u32::MAX, primary: None, bad: true });
+                            seen.insert(id.clone(), Seen { line, role: None, practice: u32::MAX, primary: None, email: 0, bad: true });
                         }
                     }
                     ids_for_missing_rows.insert(id);
@@ -491,6 +511,7 @@ fn check_file(path: &Path, total_bytes: u64, progress: &mut dyn FnMut(&ImportPro
     }
     // Staff need a primary provider that is a good provider row of the same practice.
     let mut staff_problems = Vec::new();
+    let mut shared_email: Vec<(u64, &str, &str)> = Vec::new();
     for (id, s) in &seen {
         if s.bad || s.role != Some(Role::Staff) {
             continue;
@@ -503,7 +524,12 @@ fn check_file(path: &Path, total_bytes: u64, progress: &mut dyn FnMut(&ImportPro
             Some(p) if p.practice != s.practice => {
                 format!("names {}, a provider in another practice", quoted(primary))
             }
-            Some(_) => continue,
+            Some(p) => {
+                if s.email != 0 && s.email == p.email {
+                    shared_email.push((s.line, id, primary));
+                }
+                continue;
+            }
         };
         staff_problems.push(Problem {
             line: s.line,
@@ -516,6 +542,25 @@ fn check_file(path: &Path, total_bytes: u64, progress: &mut dyn FnMut(&ImportPro
     for p in staff_problems {
         bad_lines.insert(p.line);
         problems.push(p);
+    }
+    // Not a problem with the file, but approvals by reply from such an address are refused: it
+    // cannot show whether the provider or the staff member sent it.
+    if !shared_email.is_empty() {
+        shared_email.sort_unstable();
+        let listed: Vec<String> = shared_email
+            .iter()
+            .take(SHARED_EMAIL_LISTED)
+            .map(|(_, staff, provider)| format!("{} (primary provider {})", escape_hazards(staff), escape_hazards(provider)))
+            .collect();
+        let more = shared_email.len().saturating_sub(SHARED_EMAIL_LISTED);
+        let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+        notes.push(format!(
+            "{} staff member(s) share their primary provider's email address: {}{more}. A reply from such an \
+             address cannot show which of them sent it, so it is refused as an approval; the provider approves \
+             by calling in with their own Support PIN",
+            shared_email.len(),
+            listed.join(", ")
+        ));
     }
     problems.sort_by_key(|p| (p.line, p.column_number));
     let mut ids: HashSet<Box<str>> = seen.into_keys().collect();
