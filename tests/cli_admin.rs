@@ -127,6 +127,20 @@ fn pin_unlock_by_a_lead_only() {
 }
 
 #[test]
+fn a_review_note_with_a_pin_in_it_is_refused_and_records_nothing() {
+    let d = Desk::new();
+    let count = || d.json(&["audit", "list", "--json", "--kind", "audit_reviewed"]).as_array().map(Vec::len);
+    let before = count();
+    let r = d.as_rep(&["audit", "review", "--rep", "leo", "--note", "caller S-2001 PIN was 3356"], LEO, None);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("never written down") && !r.all().contains("3356"), "{r:?}");
+    assert_eq!(count(), before, "no review was recorded");
+    let r = d.as_rep(&["audit", "review", "--rep", "leo", "--note", "S-2001 looked at; fine"], LEO, None);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(count(), before.map(|n| n + 1));
+}
+
+#[test]
 fn rep_passphrase_resets_from_the_environment_never_argv() {
     let d = Desk::new();
     let r = d.run_env(&["rep", "passphrase", "rita", "a-brand-new-passphrase"], &[], None);

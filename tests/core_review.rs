@@ -347,6 +347,24 @@ fn a_review_records_range_head_and_note_and_verify_checks_against_it() {
 }
 
 #[test]
+fn a_review_note_that_may_hold_a_pin_is_refused_and_records_nothing() {
+    let mut h = history();
+    let leo = h.leo.clone();
+    let before = h.f.head_seq();
+    for note in ["caller S-2001 PIN was 3356", "pin 3 3 5 6", "S-2002 read out 00-71", "P-1001 0417"] {
+        let err = h.f.desk.record_review(&leo, &TimeRange::LastWeek, note).expect_err(note);
+        assert!(matches!(err, DeskError::Invalid(_)), "{note}: {err}");
+        let text = err.to_string();
+        assert!(text.contains("review note") && text.contains("never written down"), "{text}");
+        assert!(!text.contains("3356") && !text.contains("0071") && !text.contains("0417"), "{text}");
+    }
+    assert_eq!(h.f.head_seq(), before, "nothing was recorded");
+    // Account ids are not PINs: a lead names the accounts they looked at.
+    let record = h.f.desk.record_review(&leo, &TimeRange::LastWeek, "S-2002 and P-1001 looked at; fine").expect("review");
+    assert_eq!(record.event_seq, before + 1);
+}
+
+#[test]
 fn a_trail_cut_back_below_a_recorded_head_is_reported() {
     let mut h = history();
     let (head_seq, _) = reviewed(&mut h);
