@@ -537,6 +537,26 @@ fn storage_and_terminal_failures_have_their_codes() {
 }
 
 #[test]
+fn a_directory_given_as_db_is_a_wrong_argument_with_no_chmod_or_disk_advice() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let desks = dir.path().join("desks");
+    std::fs::create_dir(&desks).expect("mkdir");
+    for mode in [0o700, 0o777] {
+        std::fs::set_permissions(&desks, std::os::unix::fs::PermissionsExt::from_mode(mode)).expect("chmod");
+        for args in [&["lookup", "x"][..], &["check"], &["audit", "verify"], &["demo", "--reset", "--no-open"]] {
+            let mut all = vec!["--db", "desks"];
+            all.extend_from_slice(args);
+            let r = run_in(dir.path(), &all, None, None);
+            assert_eq!(r.code, 2, "{mode:o} {args:?}: {r:?}");
+            assert!(r.stderr.starts_with("support-desk: desks is a directory, not a database file"), "{args:?}: {r:?}");
+            assert!(!r.stderr.contains("chmod") && !r.stderr.contains("disk") && !r.stderr.contains("remove"), "{r:?}");
+        }
+        assert_eq!(mode_of(&desks) & 0o777, mode, "left as it was");
+        assert_eq!(std::fs::read_dir(&desks).expect("read dir").count(), 0);
+    }
+}
+
+#[test]
 fn policy_prints_every_rule_and_value() {
     let d = Demo::new();
     let r = d.run(&["policy", "--json"], None, None);

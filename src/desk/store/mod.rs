@@ -38,6 +38,7 @@ impl Store {
     /// busy timeout, and brings the schema up to date in one transaction. A newer schema, or a file
     /// that is not a database, is refused without being changed.
     pub fn open(path: &Path, mode: OpenMode) -> Result<Store, DeskError> {
+        refuse_directory(path)?;
         let exists = path.exists();
         if !exists && mode == OpenMode::Existing {
             return Err(DeskError::NoDatabase { path: path.to_path_buf() });
@@ -215,6 +216,19 @@ fn storage(path: &Path, e: &rusqlite::Error) -> DeskError {
     } else {
         DeskError::Storage { path: path.to_path_buf(), cause: describe_sqlite(e) }
     }
+}
+
+/// Refuses a path that is a directory (`--db /tmp`): it is a wrong argument, and every check after
+/// it would give advice about the directory as if it were the file (its mode, the disk).
+pub fn refuse_directory(path: &Path) -> Result<(), DeskError> {
+    if path.is_dir() {
+        return Err(DeskError::Invalid(format!(
+            "{} is a directory, not a database file; give the database file's path (for example {})",
+            path.display(),
+            path.join("support-desk.sqlite").display()
+        )));
+    }
+    Ok(())
 }
 
 /// Refuses a file shorter than SQLite's smallest page (512 bytes): it cannot be a database, and
