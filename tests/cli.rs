@@ -681,6 +681,26 @@ fn a_reader_that_goes_away_never_makes_a_command_panic() {
 }
 
 #[test]
+fn a_head_the_trail_does_not_hold_is_a_failure_that_may_be_a_wrong_head_not_proven_tampering() {
+    let d = Demo::new();
+    let intact = d.run(&["audit", "verify"], None, None);
+    assert_eq!(intact.code, 0, "{intact:?}");
+    let head = intact.stdout.trim().rsplit(' ').next().expect("head");
+    let (seq, hash) = head.split_once(':').expect("SEQ:HASH");
+    let last: i64 = seq.parse::<i64>().expect("seq") + 1; // the verification above is an event too
+    let r = d.run(&["audit", "verify", "--head", &format!("999:{hash}")], None, None);
+    assert_eq!(r.code, 1, "still a failure: {r:?}");
+    let either = format!("either events after {last} were removed behind the app's back, or the head given is wrong");
+    assert!(r.stdout.contains(&format!("broken at sequence {}", last + 1)) && r.stdout.contains(&either), "{r:?}");
+    assert!(r.stderr.contains("does not hold the head given with --head") && r.stderr.contains("mistyped"), "{r:?}");
+    assert!(!r.stderr.contains("was changed behind the app's back: first bad event"), "{r:?}");
+    // The recorded event says the same.
+    let recorded = d.audit_json(&["--kind", "audit_verified"]);
+    let detail = recorded.iter().find(|e| e["outcome"] == "fail").and_then(|e| e["detail"].as_str()).unwrap_or_default();
+    assert!(detail.contains(&either) && detail.contains("does not hold head 999:"), "{detail}");
+}
+
+#[test]
 fn verifying_a_directory_instead_of_an_export_is_a_wrong_argument_not_tampering() {
     let d = Demo::new();
     let r = d.run(&["audit", "verify", "--file", d.dir.path().to_str().expect("utf-8")], None, None);
