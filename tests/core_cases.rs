@@ -407,6 +407,7 @@ fn a_rep_never_opens_approves_or_closes_a_case_on_their_own_account() {
     assert!(err.to_string().contains("own account"), "{err}");
     assert_eq!(f.events_after(start), [
         ev("approval_recorded", "S-2001", "refused", "rep_own_account"),
+        ev("pin_rejected", "P-1001", "refused", "rep_own_account"),
         ev("case_closed", "S-2001", "refused", "rep_own_account"),
         ev("case_updated", "S-2001", "refused", "rep_own_account"),
         ev("case_updated", "S-2001", "refused", "rep_own_account"),

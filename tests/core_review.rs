@@ -103,16 +103,26 @@ fn a_rep_is_refused_by_the_core_for_every_review_query() {
     let rita = h.rita.clone();
     let all = ReviewFilter::default();
     let refused = |r: Result<(), DeskError>| matches!(r, Err(DeskError::Refused(_)));
+    let before = h.f.head_seq();
     assert!(refused(h.f.desk.review_page(Some(&rita), &all, EventView::All, None, 10).map(|_| ())));
     assert!(refused(h.f.desk.event_detail(Some(&rita), 1).map(|_| ())));
     assert!(refused(h.f.desk.accounts_failing_across_reps(Some(&rita), &all).map(|_| ())));
     assert!(refused(h.f.desk.reps_failing_across_accounts(Some(&rita), &all).map(|_| ())));
     assert!(refused(h.f.desk.failure_chart(Some(&rita), &all, utc()).map(|_| ())));
-    let before = h.f.head_seq();
     assert!(refused(h.f.desk.record_review(&rita, &TimeRange::LastWeek, "looked").map(|_| ())));
     let mut sink = Vec::new();
     assert!(refused(h.f.desk.export_events(Some(&rita), &all, ExportFormat::Jsonl, &mut sink).map(|_| ())));
-    assert_eq!(h.f.head_seq(), before, "a refused review or export records nothing");
+    assert!(sink.is_empty(), "nothing was exported");
+    // Each refusal is recorded, as the rep's, and nothing else: no review, no export, no anchor.
+    let refusal = |kind: &str| (kind.to_string(), None, "refused".to_string(), Some("not_a_lead".to_string()));
+    let mut want = vec![refusal("audit_reviewed"); 6];
+    want.push(refusal("audit_exported"));
+    assert_eq!(h.f.events_after(before), want);
+    let reps: i64 = h.f.raw().query_row("SELECT count(*) FROM audit_events WHERE seq > ?1 AND rep = 'rita'", [before], |r| r.get(0)).expect("count");
+    assert_eq!(reps, 7);
+    let anchors: i64 = h.f.raw().query_row("SELECT count(*) FROM audit_anchors", [], |r| r.get(0)).expect("count");
+    assert_eq!(anchors, 0);
+    assert!(matches!(h.f.desk.verify_chain().expect("verify"), ChainStatus::Intact { .. }));
     // The lead is let through.
     assert!(h.f.desk.review_page(Some(&h.leo), &all, EventView::All, None, 10).is_ok());
 }

@@ -708,6 +708,13 @@ impl Desk {
         involved.extend(case.target.as_ref().map(|t| &t.id));
         involved.extend(approver.as_ref().map(|a| &a.id));
         if let Some(why) = own_account_refusal(session, &involved) {
+            self.record_refusal(EventKind::PinRejected, NewEvent {
+                account_id: Some(account.to_string()),
+                other_account: None,
+                reason: Some("rep_own_account".into()),
+                detail: Some("not checked: a rep never works a case on their own account".into()),
+                ..case_event(session, &case, "refused", &policy)
+            });
             return Err(DeskError::Refused(why));
         }
         let limit = policy.case_failure_limit;

@@ -125,6 +125,18 @@ impl Store {
     /// happen at all (disk full, read-only), the answer is [`DeskError::NotRecorded`].
     pub fn write<T>(
         &mut self,
+        work: impl FnMut(&Transaction<'_>) -> Result<T, DeskError>,
+    ) -> Result<T, DeskError> {
+        self.write_shared(work)
+    }
+
+    /// [`Store::write`] through a shared reference, for the one write a read may lead to: the
+    /// audit event of a refused lead-only read (whose callers hold only `&Desk`). `write` takes
+    /// `&mut self` so that no write starts while a read snapshot borrows the connection; a caller
+    /// of this one must hold no read transaction open (SQLite would refuse the nested `BEGIN`, and
+    /// the write would fail, recording nothing).
+    pub(crate) fn write_shared<T>(
+        &self,
         mut work: impl FnMut(&Transaction<'_>) -> Result<T, DeskError>,
     ) -> Result<T, DeskError> {
         if self.damaged.load(Ordering::Relaxed) {
@@ -159,13 +171,10 @@ impl Store {
     }
 
     fn try_write<T>(
-        &mut self,
+        &self,
         work: &mut impl FnMut(&Transaction<'_>) -> Result<T, DeskError>,
     ) -> Result<T, WriteFailure> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(WriteFailure::from_sql)?;
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate).map_err(WriteFailure::from_sql)?;
         let value = work(&tx).map_err(WriteFailure::Desk)?;
         tx.commit().map_err(WriteFailure::from_sql)?;
         Ok(value)
