@@ -537,6 +537,26 @@ fn storage_and_terminal_failures_have_their_codes() {
 }
 
 #[test]
+fn a_directory_given_as_db_is_a_wrong_argument_with_no_chmod_or_disk_advice() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let desks = dir.path().join("desks");
+    std::fs::create_dir(&desks).expect("mkdir");
+    for mode in [0o700, 0o777] {
+        std::fs::set_permissions(&desks, std::os::unix::fs::PermissionsExt::from_mode(mode)).expect("chmod");
+        for args in [&["lookup", "x"][..], &["check"], &["audit", "verify"], &["demo", "--reset", "--no-open"]] {
+            let mut all = vec!["--db", "desks"];
+            all.extend_from_slice(args);
+            let r = run_in(dir.path(), &all, None, None);
+            assert_eq!(r.code, 2, "{mode:o} {args:?}: {r:?}");
+            assert!(r.stderr.starts_with("support-desk: desks is a directory, not a database file"), "{args:?}: {r:?}");
+            assert!(!r.stderr.contains("chmod") && !r.stderr.contains("disk") && !r.stderr.contains("remove"), "{r:?}");
+        }
+        assert_eq!(mode_of(&desks) & 0o777, mode, "left as it was");
+        assert_eq!(std::fs::read_dir(&desks).expect("read dir").count(), 0);
+    }
+}
+
+#[test]
 fn policy_prints_every_rule_and_value() {
     let d = Demo::new();
     let r = d.run(&["policy", "--json"], None, None);
@@ -658,6 +678,26 @@ fn a_reader_that_goes_away_never_makes_a_command_panic() {
         assert_ne!(code, "101", "{command}: panicked on a closed pipe");
         assert!(["0", "1", "5", "6"].contains(&code.as_str()), "{command}: exit {code}");
     }
+}
+
+#[test]
+fn a_head_the_trail_does_not_hold_is_a_failure_that_may_be_a_wrong_head_not_proven_tampering() {
+    let d = Demo::new();
+    let intact = d.run(&["audit", "verify"], None, None);
+    assert_eq!(intact.code, 0, "{intact:?}");
+    let head = intact.stdout.trim().rsplit(' ').next().expect("head");
+    let (seq, hash) = head.split_once(':').expect("SEQ:HASH");
+    let last: i64 = seq.parse::<i64>().expect("seq") + 1; // the verification above is an event too
+    let r = d.run(&["audit", "verify", "--head", &format!("999:{hash}")], None, None);
+    assert_eq!(r.code, 1, "still a failure: {r:?}");
+    let either = format!("either events after {last} were removed behind the app's back, or the head given is wrong");
+    assert!(r.stdout.contains(&format!("broken at sequence {}", last + 1)) && r.stdout.contains(&either), "{r:?}");
+    assert!(r.stderr.contains("does not hold the head given with --head") && r.stderr.contains("mistyped"), "{r:?}");
+    assert!(!r.stderr.contains("was changed behind the app's back: first bad event"), "{r:?}");
+    // The recorded event says the same.
+    let recorded = d.audit_json(&["--kind", "audit_verified"]);
+    let detail = recorded.iter().find(|e| e["outcome"] == "fail").and_then(|e| e["detail"].as_str()).unwrap_or_default();
+    assert!(detail.contains(&either) && detail.contains("does not hold head 999:"), "{detail}");
 }
 
 #[test]

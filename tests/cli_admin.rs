@@ -122,8 +122,56 @@ fn pin_unlock_by_a_lead_only() {
     let r = d.as_rep(&["pin", "check", "S-2001", "--rep", "rita"], RITA, Some("3356\n"));
     assert_eq!(r.code, 0, "the right PIN matches again: {r:?}");
     let events = d.json(&["audit", "list", "--json", "--kind", "pin_lock_cleared"]);
-    assert_eq!(events[0]["detail"].as_str(), Some("holder called back on file"));
-    assert_eq!(events[0]["rep"].as_str(), Some("leo"));
+    let events = events.as_array().expect("events");
+    assert_eq!(events.len(), 2, "{events:?}");
+    let (refused, cleared) = if events[0]["outcome"] == "ok" { (&events[1], &events[0]) } else { (&events[0], &events[1]) };
+    assert_eq!(cleared["detail"].as_str(), Some("holder called back on file"));
+    assert_eq!(cleared["rep"].as_str(), Some("leo"));
+    // rita's attempt is in the trail too: refused, hers, on S-2001.
+    assert_eq!(
+        (refused["rep"].as_str(), refused["account_id"].as_str(), refused["outcome"].as_str(), refused["reason"].as_str()),
+        (Some("rita"), Some("S-2001"), Some("refused"), Some("not_a_lead"))
+    );
+}
+
+#[test]
+fn a_reps_own_pin_check_and_audit_export_are_refused_and_audited() {
+    let d = Desk::new();
+    let add = d.as_rep(&["rep", "add", "dev", "--name", "Dev Patel", "--role", "rep", "--account", "S-2002"], "devs-long-passphrase", None);
+    assert_eq!(add.code, 0, "{add:?}");
+    let r = d.as_rep(&["pin", "check", "S-2002", "--rep", "dev"], "devs-long-passphrase", Some("0071\n"));
+    assert_eq!(r.code, 4, "{r:?}");
+    assert!(!r.all().contains("0071"), "{r:?}");
+    let events = d.json(&["audit", "list", "--json", "--kind", "pin_rejected"]);
+    let mine: Vec<&serde_json::Value> = events.as_array().expect("events").iter().filter(|e| e["rep"] == "dev").collect();
+    assert_eq!(mine.len(), 1, "{events}");
+    assert_eq!((mine[0]["account_id"].as_str(), mine[0]["outcome"].as_str(), mine[0]["reason"].as_str()), (Some("S-2002"), Some("refused"), Some("rep_own_account")));
+    // The PIN was not checked: no failure counted, and it still matches for another rep.
+    let r = d.as_rep(&["pin", "check", "S-2002", "--rep", "rita"], RITA, Some("0071\n"));
+    assert_eq!(r.code, 0, "{r:?}");
+
+    let out = d.dir.path().join("trail.jsonl");
+    let r = d.as_rep(&["audit", "export", "--format", "jsonl", "--rep", "rita", "--out", out.to_str().expect("utf-8")], RITA, None);
+    assert_eq!(r.code, 4, "{r:?}");
+    assert!(r.stderr.contains("only a lead"), "{r:?}");
+    let events = d.json(&["audit", "list", "--json", "--kind", "audit_exported"]);
+    let events = events.as_array().expect("events");
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!((events[0]["rep"].as_str(), events[0]["outcome"].as_str()), (Some("rita"), Some("refused")));
+}
+
+#[test]
+fn a_review_note_with_a_pin_in_it_is_refused_and_records_nothing() {
+    let d = Desk::new();
+    let count = || d.json(&["audit", "list", "--json", "--kind", "audit_reviewed"]).as_array().map(Vec::len);
+    let before = count();
+    let r = d.as_rep(&["audit", "review", "--rep", "leo", "--note", "caller S-2001 PIN was 3356"], LEO, None);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("never written down") && !r.all().contains("3356"), "{r:?}");
+    assert_eq!(count(), before, "no review was recorded");
+    let r = d.as_rep(&["audit", "review", "--rep", "leo", "--note", "S-2001 looked at; fine"], LEO, None);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(count(), before.map(|n| n + 1));
 }
 
 #[test]

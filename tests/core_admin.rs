@@ -93,7 +93,15 @@ fn a_lead_clears_a_locked_pin_with_a_reason_and_a_rep_is_refused() {
         other => panic!("a rep must be refused: {other:?}"),
     }
     assert!(f.account_column::<bool>("S-2001", "pin_locked"), "still locked");
-    assert_eq!(f.head_seq(), seq, "a refusal records nothing");
+    assert_eq!(f.events_after(seq), [(
+        "pin_lock_cleared".to_string(),
+        Some("S-2001".to_string()),
+        "refused".to_string(),
+        Some("not_a_lead".to_string())
+    )], "the refusal is recorded, nothing else");
+    let (rep, detail, _) = detail_of_last(&f, "pin_lock_cleared");
+    assert_eq!(rep.as_deref(), Some("rita"));
+    assert!(detail.as_deref().is_some_and(|d| d.starts_with("not cleared: only a lead")), "{detail:?}");
     let leo = f.leo();
     let seq = f.head_seq();
     assert!(matches!(f.desk.clear_pin_lock(&leo, &id("S-2001"), "short"), Err(DeskError::Invalid(_))));
@@ -120,11 +128,18 @@ fn a_lead_never_clears_the_lock_on_their_own_account() {
     f.add_rep("lena", "Lena Sato", RepRole::Lead, LEO_PASS, Some("P-1003"));
     lock(&mut f, "P-1003");
     let lena = f.sign_in("lena", LEO_PASS);
+    let seq = f.head_seq();
     assert!(matches!(
         f.desk.clear_pin_lock(&lena, &id("P-1003"), "it is me, really"),
         Err(DeskError::Refused(_))
     ));
     assert!(f.account_column::<bool>("P-1003", "pin_locked"));
+    assert_eq!(f.events_after(seq), [(
+        "pin_lock_cleared".to_string(),
+        Some("P-1003".to_string()),
+        "refused".to_string(),
+        Some("lead_own_account".to_string())
+    )]);
 }
 
 #[test]

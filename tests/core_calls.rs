@@ -183,6 +183,19 @@ fn a_rep_never_acts_on_their_own_account() {
     }
     assert_eq!(f.account_column::<Option<String>>("S-2003", "pin_key_id"), None, "not rotated");
     assert_eq!(f.account_column::<i64>("S-2003", "pin_failures"), 0);
+    // Not checked, but audited: who tried, on which account, and why it was refused.
+    assert_eq!(f.events_after(head), [(
+        "pin_rejected".to_string(),
+        Some("S-2003".to_string()),
+        "refused".to_string(),
+        Some("rep_own_account".to_string())
+    )]);
+    let (rep, detail): (String, String) = f
+        .raw()
+        .query_row("SELECT rep, detail FROM audit_events WHERE seq = ?1", [head + 1], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("the refusal");
+    assert_eq!(rep, "farid");
+    assert!(detail.starts_with("not checked") && !detail.contains("7648"), "{detail}");
 
     let own = verdict_of(&mut f, &farid, "S-2003", Request::OwnAccount);
     assert_rule(&own, "refused", Rule::RepOwnAccount);
@@ -199,6 +212,27 @@ fn a_rep_never_acts_on_their_own_account() {
     // The refusals are recorded; no unlock happened.
     let kinds = f.kinds_after(head);
     assert!(!kinds.iter().any(|k| k == "account_unlocked"), "{kinds:?}");
+}
+
+#[test]
+fn a_refusal_stands_when_it_cannot_be_recorded() {
+    let mut f = Fixture::new();
+    f.add_rep("farid", "Farid Haddad", support_desk::desk::RepRole::Rep, "farid-test-passphrase", Some("S-2003"));
+    let farid = f.sign_in("farid", "farid-test-passphrase");
+    // Refusals can no longer be written (as if the disk were full for them).
+    f.raw()
+        .execute_batch(
+            "CREATE TRIGGER no_refusals BEFORE INSERT ON audit_events WHEN NEW.outcome = 'refused' \
+             BEGIN SELECT RAISE(ABORT, 'no room'); END;",
+        )
+        .expect("trigger");
+    let head = f.head_seq();
+    match f.desk.check_pin(&farid, &id("S-2003"), &pin("7648")) {
+        Err(DeskError::Refused(why)) => assert!(why.contains("own account"), "{why}"),
+        other => panic!("still refused, got {other:?}"),
+    }
+    assert_eq!(f.head_seq(), head);
+    assert_eq!(f.account_column::<i64>("S-2003", "pin_failures"), 0);
 }
 
 #[test]

@@ -216,6 +216,47 @@ fn a_reply_from_an_address_that_is_not_the_providers_is_refused() {
 }
 
 #[test]
+fn a_reply_from_an_address_the_provider_shares_with_the_requestor_or_other_staff_is_refused() {
+    let mut f = Fixture::new();
+    // Carla (the requestor) uses Dr. Okafor's mailbox, as written in her record.
+    f.raw()
+        .execute("UPDATE accounts SET email = ' Ada.Okafor@harbor.example' WHERE id = 'S-2001'", [])
+        .expect("share the address");
+    let rita = f.rita();
+    let case = open(&mut f, &rita, "S-2001", Some("P-1001"));
+    check(&mut f, &rita, case, "S-2001", "3356");
+    assert_eq!(verdict_code(&mut f, &rita, case), "needs_approval");
+    let start = f.head_seq();
+    let out = f.desk.approve_by_reply(&rita, case, "<m1@x>", "Dr. Ada <ada.okafor@harbor.example>").expect("answer");
+    let ApprovalOutcome::Refused { code, reason } = out else { panic!("{out:?}") };
+    assert_eq!(code, "requestor_cannot_approve");
+    assert!(reason.contains("requestor, Carla Mendes (S-2001)") && reason.contains("Support PIN"), "{reason}");
+    assert_eq!(verdict_code(&mut f, &rita, case), "needs_approval", "no approval was recorded");
+
+    // Not the requestor but another staff member of the practice shares it: refused as well.
+    f.raw()
+        .execute_batch(
+            "UPDATE accounts SET email = 'carla.mendes@harbor.example' WHERE id = 'S-2001'; \
+             UPDATE accounts SET email = 'ADA.OKAFOR@harbor.example' WHERE id = 'S-2005';",
+        )
+        .expect("share the address");
+    let out = f.desk.approve_by_reply(&rita, case, "<m2@x>", "ada.okafor@harbor.example").expect("answer");
+    let ApprovalOutcome::Refused { code, reason } = out else { panic!("{out:?}") };
+    assert_eq!(code, "shared_address");
+    assert!(reason.contains("(S-2005)") && reason.contains("Dr. Ada Okafor (P-1001)"), "{reason}");
+    assert_eq!(f.events_after(start), [
+        ev("approval_recorded", "S-2001", "refused", "requestor_cannot_approve"),
+        ev("verdict_shown", "S-2001", "needs_approval", "staff_for_provider"),
+        ev("approval_recorded", "S-2001", "refused", "shared_address"),
+    ]);
+    // The provider calling in with her own Support PIN still approves.
+    let checked = check(&mut f, &rita, case, "P-1001", "0417");
+    assert!(checked.approval.is_some(), "{checked:?}");
+    assert_eq!(verdict_code(&mut f, &rita, case), "assist");
+    assert_chain_intact(&f);
+}
+
+#[test]
 fn an_approval_expires_after_24_hours_and_the_verdict_reverts() {
     let mut f = Fixture::new();
     let rita = f.rita();
@@ -366,6 +407,7 @@ fn a_rep_never_opens_approves_or_closes_a_case_on_their_own_account() {
     assert!(err.to_string().contains("own account"), "{err}");
     assert_eq!(f.events_after(start), [
         ev("approval_recorded", "S-2001", "refused", "rep_own_account"),
+        ev("pin_rejected", "P-1001", "refused", "rep_own_account"),
         ev("case_closed", "S-2001", "refused", "rep_own_account"),
         ev("case_updated", "S-2001", "refused", "rep_own_account"),
         ev("case_updated", "S-2001", "refused", "rep_own_account"),

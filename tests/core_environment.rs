@@ -92,3 +92,26 @@ fn a_read_only_wal_left_by_a_read_only_run_is_refused_with_the_fix() {
     chmod(&shm, 0o600);
     drop(keep_open);
 }
+
+#[test]
+fn a_directory_given_as_the_database_is_named_as_such_and_left_alone() {
+    for mode in [0o700, 0o777] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("desks");
+        std::fs::create_dir(&path).expect("mkdir");
+        chmod(&path, mode);
+        let want = format!("{} is a directory, not a database file", path.display());
+        for create in [OpenMode::Existing, OpenMode::Create] {
+            let err = Desk::open_with_key(&path, create, common::key()).err().expect("refused");
+            assert!(matches!(err, DeskError::Invalid(_)), "{mode:o}: {err}");
+            let text = err.to_string();
+            assert!(text.contains(&want), "{mode:o}: {text}");
+            assert!(!text.contains("chmod") && !text.contains("disk") && !text.contains("mode"), "{mode:o}: {text}");
+        }
+        let err = support_desk::desk::check::check(&path).expect_err("check refuses it").to_string();
+        assert!(err.contains(&want) && !err.contains("disk"), "{mode:o}: {err}");
+        assert_eq!(std::fs::read_dir(&path).expect("read dir").count(), 0, "nothing was made in it");
+        let meta = std::fs::metadata(&path).expect("stat");
+        assert_eq!(meta.permissions().mode() & 0o777, mode, "its mode is unchanged");
+    }
+}

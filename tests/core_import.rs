@@ -454,6 +454,102 @@ fn a_reimported_stale_hash_never_brings_back_a_rotated_pin() {
     assert_eq!(f.desk.check_pin(&rita, &id("P-1"), &pin("0427")).expect("check"), PinCheck::Matched);
 }
 
+/// The spreadsheet export with P-0016's hash of 0427 replaced by `hash` (the system of record
+/// changed it); every other row as it was.
+fn export_with_p0016_hash(f: &Fixture, name: &str, hash: &str) -> PathBuf {
+    let text = std::fs::read_to_string(EXPORT).expect("export");
+    let mut changed = 0;
+    let lines: Vec<String> = text
+        .split_inclusive('\n')
+        .map(|line| {
+            if !line.starts_with("P-0016,") {
+                return line.to_string();
+            }
+            changed += 1;
+            let start = line.find("\"$argon2").expect("P-0016 has a quoted hash");
+            let end = line[start + 1..].find('"').expect("closing quote") + start + 2;
+            format!("{}\"{hash}\"{}", &line[..start], &line[end..])
+        })
+        .collect();
+    assert_eq!(changed, 1);
+    write(f, name, &lines.concat())
+}
+
+/// A second hash of 0427 (argon2i m=4 MiB), not the one the spreadsheet export carries.
+fn another_hash_of_0427() -> String {
+    let cases = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/foreign-pin-hashes.tsv"))
+        .expect("cases");
+    let row = cases.lines().skip(1).map(|l| l.split('\t').collect::<Vec<_>>()).find(|r| r[0] == "0427" && r[2].starts_with("$argon2i$"));
+    row.expect("an argon2i hash of 0427")[2].to_string()
+}
+
+#[test]
+fn an_older_file_imported_again_never_brings_back_a_rotated_pin() {
+    let (mut f, _) = imported_export();
+    let rita = f.rita();
+    let p16 = id("P-0016");
+    let old_file = Path::new(EXPORT);
+    assert_eq!(f.desk.check_pin(&rita, &p16, &pin("0427")).expect("check"), PinCheck::Matched);
+    // The system of record gave P-0016 a new hash (of the same digits, as it happens).
+    let new_file = export_with_p0016_hash(&f, "new.csv", &another_hash_of_0427());
+    let changed = import(&mut f, &new_file, ImportOptions::default());
+    assert_eq!((changed.added, changed.updated), (0, 1), "{:?}", changed.notes);
+    assert_eq!(f.desk.check_pin(&rita, &p16, &pin("0427")).expect("check"), PinCheck::Matched);
+    // The first file again: its hash was applied before and is not applied again.
+    let stale = import(&mut f, old_file, ImportOptions::default());
+    assert_eq!((stale.added, stale.updated, stale.removed), (0, 0, 0), "{:?}", stale.notes);
+    assert!(stale.notes.iter().any(|n| n.contains("1 PIN hash(es)") && n.contains("not applied again")), "{:?}", stale.notes);
+    assert!(stale.notes.iter().all(|n| !n.contains("argon2") && !n.contains("0427")), "{:?}", stale.notes);
+    assert_eq!(f.desk.check_pin(&rita, &p16, &pin("0427")).expect("check"), PinCheck::Rejected { attempts_left: 4 });
+    // And the second file again: nothing comes back either.
+    let stale = import(&mut f, &new_file, ImportOptions::default());
+    assert_eq!((stale.added, stale.updated), (0, 0));
+    assert_eq!(f.desk.check_pin(&rita, &p16, &pin("0427")).expect("check"), PinCheck::Rejected { attempts_left: 3 });
+}
+
+#[test]
+fn a_database_from_before_the_digest_history_keeps_its_last_imported_hash() {
+    let (mut f, _) = imported_export();
+    let rita = f.rita();
+    assert_eq!(f.desk.check_pin(&rita, &id("P-0016"), &pin("0427")).expect("check"), PinCheck::Matched);
+    // Back to schema 9, which knew only the last import's digest.
+    f.raw()
+        .execute_batch("DROP TABLE imported_pin_digests; PRAGMA user_version = 9;")
+        .expect("back to schema 9");
+    let reopened = f.another_desk();
+    f.desk = reopened;
+    let backfilled: i64 = count(&f, "SELECT count(*) FROM imported_pin_digests WHERE account_id = 'P-0016'");
+    assert_eq!(backfilled, 1, "the migration keeps the digest the column held");
+    let stale = import(&mut f, Path::new(EXPORT), ImportOptions::default());
+    assert_eq!(stale.updated, 0);
+    assert_eq!(f.desk.check_pin(&rita, &id("P-0016"), &pin("0427")).expect("check"), PinCheck::Rejected { attempts_left: 4 });
+}
+
+#[test]
+fn staff_sharing_their_primary_providers_email_are_noted_not_refused() {
+    let mut f = Fixture::empty();
+    let path = write(
+        &f,
+        "shared.csv",
+        &format!(
+            "{HEADER}P-1,provider,Dr. One,front@clinic.example,555 1,Clinic,,\r\n\
+             P-2,provider,Dr. Two,two@clinic.example,555 2,Clinic,,\r\n\
+             S-1,staff,Staff One, Front@Clinic.example ,555 3,Clinic,P-1,\r\n\
+             S-2,staff,Staff Two,s2@clinic.example,555 4,Clinic,P-1,\r\n\
+             S-3,staff,Staff Three,front@clinic.example,555 5,Clinic,P-2,\r\n\
+             S-4,staff,Staff Four,,555 6,Clinic,P-2,\r\n"
+        ),
+    );
+    let report = import(&mut f, &path, ImportOptions::default());
+    assert!(!report.refused && report.problems.is_empty(), "{report:?}");
+    assert_eq!(report.added, 6);
+    let shared: Vec<&String> = report.notes.iter().filter(|n| n.contains("share their primary provider's email")).collect();
+    assert_eq!(shared.len(), 1, "{:?}", report.notes);
+    // S-3 shares P-1's address, but P-2 is their primary provider; S-4 and P-2 have none in common.
+    assert!(shared[0].starts_with("1 staff member(s)") && shared[0].contains("S-1 (primary provider P-1)"), "{}", shared[0]);
+    assert!(!shared[0].contains("S-3") && !shared[0].contains("S-4"), "{}", shared[0]);
+}
+
 /// A file of `n` providers in one practice, ids `P-00001`...
 fn providers(n: usize, prefix: &str) -> String {
     let mut text = String::from(HEADER);

@@ -103,16 +103,26 @@ fn a_rep_is_refused_by_the_core_for_every_review_query() {
     let rita = h.rita.clone();
     let all = ReviewFilter::default();
     let refused = |r: Result<(), DeskError>| matches!(r, Err(DeskError::Refused(_)));
+    let before = h.f.head_seq();
     assert!(refused(h.f.desk.review_page(Some(&rita), &all, EventView::All, None, 10).map(|_| ())));
     assert!(refused(h.f.desk.event_detail(Some(&rita), 1).map(|_| ())));
     assert!(refused(h.f.desk.accounts_failing_across_reps(Some(&rita), &all).map(|_| ())));
     assert!(refused(h.f.desk.reps_failing_across_accounts(Some(&rita), &all).map(|_| ())));
     assert!(refused(h.f.desk.failure_chart(Some(&rita), &all, utc()).map(|_| ())));
-    let before = h.f.head_seq();
     assert!(refused(h.f.desk.record_review(&rita, &TimeRange::LastWeek, "looked").map(|_| ())));
     let mut sink = Vec::new();
     assert!(refused(h.f.desk.export_events(Some(&rita), &all, ExportFormat::Jsonl, &mut sink).map(|_| ())));
-    assert_eq!(h.f.head_seq(), before, "a refused review or export records nothing");
+    assert!(sink.is_empty(), "nothing was exported");
+    // Each refusal is recorded, as the rep's, and nothing else: no review, no export, no anchor.
+    let refusal = |kind: &str| (kind.to_string(), None, "refused".to_string(), Some("not_a_lead".to_string()));
+    let mut want = vec![refusal("audit_reviewed"); 6];
+    want.push(refusal("audit_exported"));
+    assert_eq!(h.f.events_after(before), want);
+    let reps: i64 = h.f.raw().query_row("SELECT count(*) FROM audit_events WHERE seq > ?1 AND rep = 'rita'", [before], |r| r.get(0)).expect("count");
+    assert_eq!(reps, 7);
+    let anchors: i64 = h.f.raw().query_row("SELECT count(*) FROM audit_anchors", [], |r| r.get(0)).expect("count");
+    assert_eq!(anchors, 0);
+    assert!(matches!(h.f.desk.verify_chain().expect("verify"), ChainStatus::Intact { .. }));
     // The lead is let through.
     assert!(h.f.desk.review_page(Some(&h.leo), &all, EventView::All, None, 10).is_ok());
 }
@@ -347,6 +357,24 @@ fn a_review_records_range_head_and_note_and_verify_checks_against_it() {
 }
 
 #[test]
+fn a_review_note_that_may_hold_a_pin_is_refused_and_records_nothing() {
+    let mut h = history();
+    let leo = h.leo.clone();
+    let before = h.f.head_seq();
+    for note in ["caller S-2001 PIN was 3356", "pin 3 3 5 6", "S-2002 read out 00-71", "P-1001 0417"] {
+        let err = h.f.desk.record_review(&leo, &TimeRange::LastWeek, note).expect_err(note);
+        assert!(matches!(err, DeskError::Invalid(_)), "{note}: {err}");
+        let text = err.to_string();
+        assert!(text.contains("review note") && text.contains("never written down"), "{text}");
+        assert!(!text.contains("3356") && !text.contains("0071") && !text.contains("0417"), "{text}");
+    }
+    assert_eq!(h.f.head_seq(), before, "nothing was recorded");
+    // Account ids are not PINs: a lead names the accounts they looked at.
+    let record = h.f.desk.record_review(&leo, &TimeRange::LastWeek, "S-2002 and P-1001 looked at; fine").expect("review");
+    assert_eq!(record.event_seq, before + 1);
+}
+
+#[test]
 fn a_trail_cut_back_below_a_recorded_head_is_reported() {
     let mut h = history();
     let (head_seq, _) = reviewed(&mut h);
@@ -403,9 +431,20 @@ fn an_external_head_is_checked_and_a_bad_one_is_reported() {
     let wrong = Anchor::parse(&format!("{}:{hash}", seq + 1)).expect("head");
     let (status, _) = verify_every_way(&h.f.desk, &[wrong]);
     assert!(matches!(status, ChainStatus::Broken { first_bad_seq, .. } if first_bad_seq == seq + 1), "{status:?}");
-    let beyond = Anchor::parse(&format!("{}:{hash}", h.f.head_seq() + 10)).expect("head");
+    // A head given from outside may be the wrong one: the problem says so rather than claim tampering.
+    let ChainStatus::Broken { problem, .. } = status else { unreachable!() };
+    assert!(problem.contains("the head given to verify") && problem.contains("or the head given is wrong"), "{problem}");
+    let last = h.f.head_seq();
+    let beyond = Anchor::parse(&format!("{}:{hash}", last + 10)).expect("head");
     let (status, _) = verify_every_way(&h.f.desk, &[beyond]);
-    assert!(matches!(&status, ChainStatus::Broken { problem, .. } if problem.contains("removed")), "{status:?}");
+    let ChainStatus::Broken { first_bad_seq, problem } = status else { panic!("{status:?}") };
+    assert_eq!(first_bad_seq, last + 1);
+    assert!(
+        problem.contains(&format!("does not hold head {}", last + 10))
+            && problem.contains(&format!("either events after {last} were removed"))
+            && problem.contains("or the head given is wrong (mistyped, or from another database)"),
+        "{problem}"
+    );
     assert!(Anchor::parse("12:abc").is_err());
     assert!(Anchor::parse("twelve").is_err());
 }

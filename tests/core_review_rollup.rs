@@ -370,13 +370,15 @@ fn failures_before_1970_fall_in_the_slot_the_recount_gives_them() {
 }
 
 /// Turns a fresh database back into schema 5: migration 0006 only adds the first three objects,
-/// 0008 the two indexes (0007 drops and creates its own, so it runs again as it is).
+/// 0008 and 0009 two indexes each, 0010 one table (0007 drops and creates its own, so it runs again
+/// as it is).
 fn back_to_schema_5(path: &std::path::Path) {
     raw(path)
         .execute_batch(
             "DROP TRIGGER audit_failure_slots_count; DROP TABLE audit_failure_slots; DROP INDEX audit_failed_pin; \
              DROP INDEX audit_pin_match_case; DROP INDEX audit_pin_match_rep; \
-             DROP INDEX audit_failed_by_account; DROP INDEX audit_failed_by_rep; PRAGMA user_version = 5;",
+             DROP INDEX audit_failed_by_account; DROP INDEX audit_failed_by_rep; DROP TABLE imported_pin_digests; \
+             PRAGMA user_version = 5;",
         )
         .expect("schema 5");
 }

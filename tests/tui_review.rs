@@ -34,7 +34,9 @@ fn a_rep_pressing_the_review_key_is_refused_by_the_core() {
     h.press(Key::Ctrl('r'));
     assert_eq!(h.app.view(), ScreenId::Lookup);
     assert!(h.screen().contains("refused: only a lead may review the audit trail"), "{}", h.screen());
-    assert_eq!(h.head_seq(), before, "nothing was recorded");
+    let events = h.events_after(before);
+    assert_eq!(events.len(), 1, "only the refusal is recorded: {events:?}");
+    assert_eq!((events[0].0.as_str(), events[0].2.as_str()), ("audit_reviewed", "refused"));
 }
 
 #[test]

@@ -210,9 +210,21 @@ fn verify(db: &Path, args: &VerifyArgs) -> Result<Exit, CliError> {
     match status {
         ChainStatus::Intact { .. } => Ok(Exit::Ok),
         ChainStatus::Broken { first_bad_seq, .. } => {
-            say!(
-                "support-desk: the audit trail was changed behind the app's back: first bad event is sequence {first_bad_seq}"
-            );
+            // Only the head given from outside disagrees when the trail is intact without it: the
+            // trail was changed, or that head is wrong; it is not proof of tampering on its own.
+            let given_only = !external.is_empty()
+                && matches!(desk.verify_trail_split(&[], split), Ok((ChainStatus::Intact { .. }, _)));
+            if given_only {
+                say!(
+                    "support-desk: the audit trail does not hold the head given with --head (first difference at \
+                     sequence {first_bad_seq}): either it was changed behind the app's back, or the head given is \
+                     wrong (mistyped, or from another database)"
+                );
+            } else {
+                say!(
+                    "support-desk: the audit trail was changed behind the app's back: first bad event is sequence {first_bad_seq}"
+                );
+            }
             Ok(Exit::NoMatch)
         }
     }

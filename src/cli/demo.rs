@@ -50,6 +50,8 @@ pub fn find_example(from: Option<&Path>) -> Result<PathBuf, CliError> {
 
 /// Makes (or keeps) the working copy at `db` and opens the screen on it unless `--no-open`.
 pub fn run(db: &Path, args: &DemoArgs) -> Result<Exit, CliError> {
+    // Before anything else: `--reset` would otherwise advise removing the directory.
+    crate::desk::store::refuse_directory(db)?;
     let example = find_example(args.from.as_deref())?;
     if same_file(&example, db) || db.extension().is_some_and(|e| e == "example") {
         return Err(CliError::usage(format!(

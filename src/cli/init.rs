@@ -22,6 +22,7 @@ pub struct InitArgs {
 /// key is given by environment, and the first lead, whose passphrase comes from
 /// `SUPPORT_DESK_PASSPHRASE` or is typed twice at a no-echo prompt.
 pub fn run(db: &Path, args: &InitArgs) -> Result<Exit, CliError> {
+    crate::desk::store::refuse_directory(db)?;
     if db.symlink_metadata().is_ok() {
         return Err(CliError::usage(format!(
             "{} already exists; init never touches an existing database",

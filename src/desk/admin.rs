@@ -113,10 +113,16 @@ impl Desk {
         let reason = check_reason(reason, MIN_REASON_CHARS)?;
         let now = self.clock.now();
         let policy_version = self.policy()?.version;
-        self.store.write(|tx| {
-            require_lead(tx, session)?;
+        let answer = self.store.write(|tx| {
+            // A refusal writes nothing here; it is recorded below, in a transaction of its own.
+            match require_lead(tx, session) {
+                Err(DeskError::Refused(_)) => {
+                    return Ok(Err(("not_a_lead", "only a lead may clear a Support PIN lock; ask a lead".to_string())));
+                }
+                other => other?,
+            }
             if session.account_id.as_ref() == Some(id) {
-                return Err(DeskError::Refused("a lead never clears the lock on their own account".into()));
+                return Ok(Err(("lead_own_account", "a lead never clears the lock on their own account".into())));
             }
             let locked: Option<bool> = tx
                 .query_row("SELECT pin_locked FROM accounts WHERE id = ?1", [id.as_str()], |r| r.get(0))
@@ -124,7 +130,7 @@ impl Desk {
                 .map_err(sql)?;
             match locked {
                 None => Err(DeskError::account_not_found(&id)),
-                Some(false) => Ok(false),
+                Some(false) => Ok(Ok(false)),
                 Some(true) => {
                     tx.execute("UPDATE accounts SET pin_locked = 0, pin_failures = 0 WHERE id = ?1", [id.as_str()])
                         .map_err(sql)?;
@@ -137,9 +143,20 @@ impl Desk {
                         detail: Some(reason.clone()),
                         ..NewEvent::default()
                     })?;
-                    Ok(true)
+                    Ok(Ok(true))
                 }
             }
+        })?;
+        answer.map_err(|(code, why): (&str, String)| {
+            self.record_refusal(EventKind::PinLockCleared, NewEvent {
+                rep: Some(session.username.clone()),
+                account_id: Some(id.to_string()),
+                reason: Some(code.into()),
+                policy_version: Some(policy_version),
+                detail: Some(format!("not cleared: {why}")),
+                ..NewEvent::default()
+            });
+            DeskError::Refused(why)
         })
     }
 

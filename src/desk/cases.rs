@@ -579,18 +579,22 @@ fn clean_text(what: &str, text: &str, refuse_digit_runs: bool) -> Result<String,
     Ok(text)
 }
 
+/// A sender address as compared: a display name form (`Dr. Ada <ada@x>`) reduced to the address
+/// in the angle brackets, trimmed.
+fn bare_address(s: &str) -> &str {
+    let s = s.trim();
+    let s = match (s.rfind('<'), s.rfind('>')) {
+        (Some(l), Some(r)) if l < r => &s[l + 1..r],
+        _ => s,
+    };
+    s.trim()
+}
+
 /// Compares a sender address with an email of record: trimmed, case-insensitive, and a display
 /// name form (`Dr. Ada <ada@x>`) reduced to the address in the angle brackets.
 fn same_address(from: &str, of_record: &str) -> bool {
-    let bare = |s: &str| -> String {
-        let s = s.trim();
-        let s = match (s.rfind('<'), s.rfind('>')) {
-            (Some(l), Some(r)) if l < r => &s[l + 1..r],
-            _ => s,
-        };
-        s.trim().to_lowercase()
-    };
-    !bare(from).is_empty() && bare(from) == bare(of_record)
+    let (from, of_record) = (bare_address(from).to_lowercase(), bare_address(of_record).to_lowercase());
+    !from.is_empty() && from == of_record
 }
 
 impl Desk {
@@ -704,6 +708,13 @@ impl Desk {
         involved.extend(case.target.as_ref().map(|t| &t.id));
         involved.extend(approver.as_ref().map(|a| &a.id));
         if let Some(why) = own_account_refusal(session, &involved) {
+            self.record_refusal(EventKind::PinRejected, NewEvent {
+                account_id: Some(account.to_string()),
+                other_account: None,
+                reason: Some("rep_own_account".into()),
+                detail: Some("not checked: a rep never works a case on their own account".into()),
+                ..case_event(session, &case, "refused", &policy)
+            });
             return Err(DeskError::Refused(why));
         }
         let limit = policy.case_failure_limit;
@@ -912,7 +923,8 @@ impl Desk {
     /// Records the approving provider's reply on the case. The reply's sender must be that
     /// provider's email of record (compared trimmed and case-insensitively); a reply from anyone
     /// else, or on a request that needs no approval, is refused with the reason, and the refusal
-    /// is audited.
+    /// is audited. So is a reply from an address the provider shares with the requestor or another
+    /// active account: it cannot show who sent it (the provider can still call in with their PIN).
     pub fn approve_by_reply(
         &mut self,
         session: &Session,
@@ -944,7 +956,7 @@ impl Desk {
                 Some(a) => {
                     let email = load_account(tx, &a.id).map_err(sql)?.map(|x| x.email).unwrap_or_default();
                     if same_address(&from, &email) {
-                        None
+                        shared_sender(tx, &case, a, &from)?
                     } else {
                         Some(wrong_sender(tx, &case, a, &email, &from)?)
                     }
@@ -1198,13 +1210,7 @@ fn wrong_sender(
     let mut stmt = tx
         .prepare_cached("SELECT id, name, role, email FROM accounts WHERE lower(trim(email)) = lower(trim(?1))")
         .map_err(sql)?;
-    let bare = {
-        let s = from.trim();
-        match (s.rfind('<'), s.rfind('>')) {
-            (Some(l), Some(r)) if l < r => s[l + 1..r].trim().to_string(),
-            _ => s.to_string(),
-        }
-    };
+    let bare = bare_address(from);
     let owner: Option<(String, String, String)> = stmt
         .query_row([&bare], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()
@@ -1231,6 +1237,54 @@ fn wrong_sender(
             format!("the reply came from an address that is not the provider's email of record; {need}"),
         ),
     })
+}
+
+/// Why a reply from the approving provider's own address still cannot count, when that address is
+/// also the email of record of the requestor or of another active account (a staff member sharing
+/// the provider's mailbox): the reply cannot show which of them sent it, and a requestor never
+/// approves their own request. `None` when the address is the provider's alone.
+fn shared_sender(
+    tx: &Transaction<'_>,
+    case: &CaseSummary,
+    approver: &Approver,
+    from: &str,
+) -> Result<Option<(&'static str, String)>, DeskError> {
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT id, name FROM accounts WHERE lower(trim(email)) = lower(?1) AND id <> ?2 \
+             AND (active = 1 OR id = ?3) ORDER BY id = ?3 DESC, id LIMIT 1",
+        )
+        .map_err(sql)?;
+    let other: Option<(String, String)> = stmt
+        .query_row(params![bare_address(from), approver.id.as_str(), case.caller.id.as_str()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()
+        .map_err(sql)?;
+    let Some((id, name)) = other else { return Ok(None) };
+    let instead = format!(
+        "a reply from it cannot show that {} ({}) sent it; {} can approve case {} by calling in with their own \
+         Support PIN",
+        approver.name, approver.id, approver.name, case.id
+    );
+    Ok(Some(if id == case.caller.id.as_str() {
+        (
+            "requestor_cannot_approve",
+            format!(
+                "the reply came from {}, which is also the email of record of the requestor, {name} ({id}), who \
+                 cannot approve their own request; {instead}",
+                bare_address(from)
+            ),
+        )
+    } else {
+        (
+            "shared_address",
+            format!(
+                "the reply came from {}, which is also the email of record of {name} ({id}); {instead}",
+                bare_address(from)
+            ),
+        )
+    }))
 }
 
 /// Appends the audited refusal of an approval.

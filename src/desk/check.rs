@@ -35,6 +35,7 @@ impl Health {
 
 /// Checks the file at `path` without changing it.
 pub fn check(path: &Path) -> Result<Health, DeskError> {
+    super::store::refuse_directory(path)?;
     if !path.exists() {
         return Err(DeskError::NoDatabase { path: path.to_path_buf() });
     }

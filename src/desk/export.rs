@@ -123,7 +123,7 @@ impl Desk {
         format: ExportFormat,
         out: &mut dyn Write,
     ) -> Result<ExportSummary, DeskError> {
-        self.reviewer(by)?;
+        self.reviewer(by, EventKind::AuditExported, "an export of the audit trail")?;
         let (since, until) = filter.range.bounds(self.clock.now());
         let conn = self.store.conn();
         let read_err = |e: rusqlite::Error| self.store.read_error(e);

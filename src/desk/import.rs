@@ -183,8 +183,27 @@ struct Seen {
     role: Option<Role>,
     practice: u32,
     primary: Option<Box<str>>,
+    /// A hash of the trimmed, lower-cased email (0 when there is none), to find staff who share
+    /// their primary provider's address without keeping every address in memory.
+    email: u64,
     bad: bool,
 }
+
+/// The [`Seen::email`] of an address: 0 for none.
+fn email_key(email: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let email = email.trim().to_lowercase();
+    if email.is_empty() {
+        return 0;
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    email.hash(&mut h);
+    h.finish().max(1)
+}
+
+/// Staff sharing their primary provider's email address listed by id in the import's note; the
+/// rest are counted.
+const SHARED_EMAIL_LISTED: usize = 20;
 
 /// A reader that feeds every byte it reads to SHA-256.
 struct Hashing<R> {
@@ -452,7 +471,8 @@ fn check_file(path: &Path, total_bytes: u64, progress: &mut dyn FnMut(&ImportPro
                     duplicates.entry(id.clone()).or_insert_with(|| vec![first.line]).push(line);
                     continue;
                 }
-                seen.insert(id, Seen { line, role: Some(row.role), practice, primary: row.primary.map(Into::into), bad: false });
+                let email = email_key(&row.email);
+                seen.insert(id, Seen { line, role: Some(row.role), practice, primary: row.primary.map(Into::into), email, bad: false });
             }
             Err(row_problems) => {
                 bad_lines.insert(line);
@@ -461,7 +481,7 @@ fn check_file(path: &Path, total_bytes: u64, progress: &mut dyn FnMut(&ImportPro
                     match seen.get(&id) {
                         Some(first) => duplicates.entry(id.clone()).or_insert_with(|| vec![first.line]).push(line),
                         None => {
-                            seen.insert(id.clone(), Seen { line, role: None, practice: u32::MAX, primary: None, bad: true });
+                            seen.insert(id.clone(), Seen { line, role: None, practice: u32::MAX, primary: None, email: 0, bad: true });
                         }
                     }
                     ids_for_missing_rows.insert(id);
@@ -491,6 +511,7 @@ fn check_file(path: &Path, total_bytes: u64, progress: &mut dyn FnMut(&ImportPro
     }
     // Staff need a primary provider that is a good provider row of the same practice.
     let mut staff_problems = Vec::new();
+    let mut shared_email: Vec<(u64, &str, &str)> = Vec::new();
     for (id, s) in &seen {
         if s.bad || s.role != Some(Role::Staff) {
             continue;
@@ -503,7 +524,12 @@ fn check_file(path: &Path, total_bytes: u64, progress: &mut dyn FnMut(&ImportPro
             Some(p) if p.practice != s.practice => {
                 format!("names {}, a provider in another practice", quoted(primary))
             }
-            Some(_) => continue,
+            Some(p) => {
+                if s.email != 0 && s.email == p.email {
+                    shared_email.push((s.line, id, primary));
+                }
+                continue;
+            }
         };
         staff_problems.push(Problem {
             line: s.line,
@@ -516,6 +542,25 @@ fn check_file(path: &Path, total_bytes: u64, progress: &mut dyn FnMut(&ImportPro
     for p in staff_problems {
         bad_lines.insert(p.line);
         problems.push(p);
+    }
+    // Not a problem with the file, but approvals by reply from such an address are refused: it
+    // cannot show whether the provider or the staff member sent it.
+    if !shared_email.is_empty() {
+        shared_email.sort_unstable();
+        let listed: Vec<String> = shared_email
+            .iter()
+            .take(SHARED_EMAIL_LISTED)
+            .map(|(_, staff, provider)| format!("{} (primary provider {})", escape_hazards(staff), escape_hazards(provider)))
+            .collect();
+        let more = shared_email.len().saturating_sub(SHARED_EMAIL_LISTED);
+        let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+        notes.push(format!(
+            "{} staff member(s) share their primary provider's email address: {}{more}. A reply from such an \
+             address cannot show which of them sent it, so it is refused as an approval; the provider approves \
+             by calling in with their own Support PIN",
+            shared_email.len(),
+            listed.join(", ")
+        ));
     }
     problems.sort_by_key(|p| (p.line, p.column_number));
     let mut ids: HashSet<Box<str>> = seen.into_keys().collect();
@@ -605,7 +650,8 @@ fn sync(
     reader.byte_headers().map_err(|e| file_error(path, e))?;
     let mut existing = conn
         .prepare(
-            "SELECT a.role, a.name, a.email, a.phone, p.name, a.primary_provider, a.active, a.import_pin_digest \
+            "SELECT a.role, a.name, a.email, a.phone, p.name, a.primary_provider, a.active, \
+             EXISTS (SELECT 1 FROM imported_pin_digests d WHERE d.account_id = a.id AND d.digest = ?2) \
              FROM accounts a JOIN practices p ON p.id = a.practice_id WHERE a.id = ?1",
         )
         .map_err(sql)?;
@@ -636,11 +682,14 @@ fn sync(
              import_pin_digest = ?4 WHERE id = ?1",
         )
         .map_err(sql)?;
+    let mut remember_digest = conn
+        .prepare("INSERT OR IGNORE INTO imported_pin_digests (account_id, digest) VALUES (?1, ?2)")
+        .map_err(sql)?;
     let mut practice_ids: HashMap<String, i64> = HashMap::new();
     let mut counts = Counts::default();
     let mut record = csv::ByteRecord::new();
     let mut rows = 0u64;
-    type Existing = (String, String, String, String, String, Option<String>, bool, Option<String>);
+    type Existing = (String, String, String, String, String, Option<String>, bool, bool);
     while reader.read_byte_record(&mut record).map_err(|e| file_error(path, e))? {
         rows += 1;
         if rows.is_multiple_of(PROGRESS_EVERY) {
@@ -682,13 +731,13 @@ fn sync(
         };
         let digest = row.pin_hash.as_deref().map(pin_digest);
         let before: Option<Existing> = existing
-            .query_row([&row.id], |r| {
+            .query_row(params![row.id, digest], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
             })
             .optional()
             .map_err(sql)?;
         let search = || search_text(&row.id, &row.name, &row.email, &row.phone, &row.practice);
-        let Some((role, name, email, phone, practice, primary, active, old_digest)) = before else {
+        let Some((role, name, email, phone, practice, primary, active, applied_before)) = before else {
             counts.added += 1;
             lines.push(line);
             if write {
@@ -721,9 +770,10 @@ fn sync(
             || practice != row.practice
             || primary != row.primary
             || !active;
-        // A hash from the file replaces the desk's only when the system of record changed it since
-        // the last import; the same stale hash never brings back a PIN the desk rotated away.
-        let pin_changed = digest.is_some() && digest != old_digest;
+        // A hash from the file replaces the desk's only when no import ever applied it to this
+        // account: the system of record made a new PIN. A stale hash (the last file's, or an older
+        // file's imported again) never brings back a PIN the desk has already rotated away.
+        let pin_changed = digest.is_some() && !applied_before;
         if row.pin_hash.is_some() && !pin_changed {
             counts.pins_kept += 1;
         }
@@ -753,6 +803,7 @@ fn sync(
         }
         if write && pin_changed {
             set_pin.execute(params![row.id, row.pin_hash, now, digest]).map_err(sql)?;
+            remember_digest.execute(params![row.id, digest]).map_err(sql)?;
         }
     }
     if let Some(staged) = staged {
@@ -820,6 +871,8 @@ impl Staged {
                  primary_provider, pin_hash, pin_set_at, import_pin_digest, search_text) \
                  SELECT id, role, name, email, phone, phone_digits, practice_id, primary_provider, pin_hash, \
                  pin_set_at, import_pin_digest, search_text FROM temp.import_added ORDER BY rowid; \
+                 INSERT OR IGNORE INTO main.imported_pin_digests (account_id, digest) \
+                 SELECT id, import_pin_digest FROM temp.import_added WHERE import_pin_digest IS NOT NULL; \
                  DELETE FROM temp.import_added; \
                  UPDATE main.accounts SET role = u.role, name = u.name, email = u.email, phone = u.phone, \
                  phone_digits = u.phone_digits, practice_id = u.practice_id, primary_provider = u.primary_provider, \

@@ -212,6 +212,16 @@ impl Desk {
         };
         read().map_err(|e| self.store.read_error(e))
     }
+
+    /// Records a refused privileged attempt (a rep checking their own PIN, a rep clearing a lock
+    /// or asking for the lead's review) as an audit event with outcome `refused`, in a transaction
+    /// of its own: the refused work wrote nothing. Fail closed: the refusal stands whether or not
+    /// it could be recorded, so a failure to record is not the caller's answer.
+    pub(crate) fn record_refusal(&self, kind: audit::EventKind, event: audit::NewEvent) {
+        let now = self.clock.now();
+        let event = audit::NewEvent { outcome: "refused".into(), ..event };
+        let _ = self.store.write_shared(|tx| audit::append(tx, now, kind, &event));
+    }
 }
 
 /// The hasher, or the reason the key is unusable (a free function so callers can borrow other

@@ -74,6 +74,15 @@ impl Desk {
         mut after: impl FnMut(&rusqlite::Transaction<'_>, PinCheck, chrono::DateTime<chrono::Utc>, i64) -> Result<T, DeskError>,
     ) -> Result<T, DeskError> {
         if session.account_id.as_ref() == Some(id) {
+            // Refused without a check (no argon2 work, no failure counted), but audited.
+            self.record_refusal(EventKind::PinRejected, NewEvent {
+                rep: Some(session.username.clone()),
+                case_id,
+                account_id: Some(id.to_string()),
+                reason: Some("rep_own_account".into()),
+                detail: Some("not checked: a rep never verifies their own account".into()),
+                ..NewEvent::default()
+            });
             return Err(DeskError::Refused("a rep never verifies their own account; another rep must take this call".into()));
         }
         let policy = self.policy()?;

@@ -436,16 +436,44 @@ impl Where {
 }
 
 impl Desk {
-    /// Fails unless `by` is an active lead (`None`: a command run by whoever holds the file).
-    pub(crate) fn reviewer(&self, by: Option<&Session>) -> Result<(), DeskError> {
-        match by {
-            Some(session) => require_lead_reading(self.store.conn(), session).map_err(|e| match e {
-                DeskError::NotRecorded { cause } => DeskError::Storage { path: self.store.path().to_path_buf(), cause },
-                other => other,
-            }),
+    /// Fails unless `by` is an active lead (`None`: a command run by whoever holds the file). A
+    /// rep's attempt is refused and recorded as a `kind` event with outcome `refused` (`asked`
+    /// says what was asked for); the refusal stands even if it cannot be recorded.
+    pub(crate) fn reviewer(&self, by: Option<&Session>, kind: EventKind, asked: &str) -> Result<(), DeskError> {
+        let Some(session) = by else {
             // A command run by whoever holds the database file (as `audit list`).
-            None => Ok(()),
+            return Ok(());
+        };
+        match require_lead_reading(self.store.conn(), session) {
+            Ok(()) => Ok(()),
+            Err(DeskError::Refused(why)) => {
+                self.record_refusal(kind, NewEvent {
+                    rep: Some(session.username.clone()),
+                    reason: Some("not_a_lead".into()),
+                    detail: Some(format!("not done: {asked}; only a lead may review the audit trail")),
+                    ..NewEvent::default()
+                });
+                Err(DeskError::Refused(why))
+            }
+            Err(DeskError::NotRecorded { cause }) => Err(DeskError::Storage { path: self.store.path().to_path_buf(), cause }),
+            Err(other) => Err(other),
         }
+    }
+
+    /// `text` with every word that is exactly the id of an account in the directory replaced by a
+    /// letter-only placeholder (which also ends a run of digits around it).
+    fn without_account_ids(&self, text: &str) -> Result<String, DeskError> {
+        let mut out = Vec::new();
+        for word in text.split_whitespace() {
+            let token = word.trim_matches(|c: char| !c.is_alphanumeric());
+            let digits = token.chars().filter(char::is_ascii_digit).count();
+            if digits >= 4 && self.account(&AccountId::new(token))?.is_some() {
+                out.push(word.replace(token, "account"));
+            } else {
+                out.push(word.to_string());
+            }
+        }
+        Ok(out.join(" "))
     }
 
     /// The account ids an account filter stands for: the text itself as an id, plus (when it is
@@ -545,7 +573,7 @@ impl Desk {
         before: Option<i64>,
         limit: usize,
     ) -> Result<EventPage, DeskError> {
-        self.reviewer(by)?;
+        self.reviewer(by, EventKind::AuditReviewed, "the review's event list")?;
         let mut range = self.range_seqs(&filter.range)?;
         if let Some(before) = before {
             range.hi = range.hi.min(before - 1);
@@ -573,7 +601,7 @@ impl Desk {
     /// One event with the rep's name and the accounts' names and practices. Lead-only when `by`
     /// is a session.
     pub fn event_detail(&self, by: Option<&Session>, seq: i64) -> Result<EventDetail, DeskError> {
-        self.reviewer(by)?;
+        self.reviewer(by, EventKind::AuditReviewed, "an event in full")?;
         let conn = self.store.conn();
         let run = || -> rusqlite::Result<Option<EventDetail>> {
             let event = conn
@@ -629,7 +657,7 @@ impl Desk {
         spread: &str,
         min_spread: i64,
     ) -> Result<Vec<FailureSpread>, DeskError> {
-        self.reviewer(by)?;
+        self.reviewer(by, EventKind::AuditReviewed, "a failure pattern view")?;
         let range = self.range_seqs(&filter.range)?;
         if range.is_empty() {
             return Ok(Vec::new());
@@ -746,7 +774,7 @@ impl Desk {
     /// and counted from the events, index-only. Both give the same chart while the clock moved
     /// forward across the range's ends (the assumption every time range here makes).
     pub fn failure_chart(&self, by: Option<&Session>, filter: &ReviewFilter, offset: FixedOffset) -> Result<FailureChart, DeskError> {
-        self.reviewer(by)?;
+        self.reviewer(by, EventKind::AuditReviewed, "the failure chart")?;
         let range = self.range_seqs(&filter.range)?;
         let (since, until) = filter.range.bounds(self.clock.now());
         let mut chart = self.empty_chart(since, until, range, offset)?;
@@ -902,7 +930,11 @@ impl Desk {
         if note.chars().count() > MAX_NOTE_CHARS {
             return Err(DeskError::Invalid(format!("a review note is at most {MAX_NOTE_CHARS} characters")));
         }
-        self.reviewer(Some(session))?;
+        // The note is kept in the trail for ever: nothing that may hold a Support PIN, as for case
+        // notes. A lead names the accounts they looked at, so a word that is an account's id is
+        // not read as digits ("S-2002 lockout looked at"); everything else is.
+        super::text::refuse_pin_in_text("review note", &self.without_account_ids(&note)?)?;
+        self.reviewer(Some(session), EventKind::AuditReviewed, "recording a review")?;
         let status = self.verify_chain()?;
         let seqs = self.range_seqs(range)?;
         let now = self.clock.now();

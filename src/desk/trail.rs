@@ -99,6 +99,9 @@ pub struct Anchor {
     pub head_hash: String,
     /// Who recorded it, in words ("the review by leo at ...", "the head given on the command line").
     pub origin: String,
+    /// True for a head given from outside (`audit verify --head`): a trail that does not hold it
+    /// may have been changed, or the head may be wrong (mistyped, or from another database).
+    pub given: bool,
 }
 
 impl Anchor {
@@ -110,6 +113,7 @@ impl Anchor {
                 head_seq,
                 head_hash: head_hash.to_string(),
                 origin: "the head given to verify (--head)".into(),
+                given: true,
             })
             .ok_or_else(|| {
                 DeskError::Invalid("a head is written SEQ:HASH (the sequence, a colon and 64 hex digits), as `audit verify` prints it".into())

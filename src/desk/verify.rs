@@ -96,11 +96,18 @@ impl Heads {
     /// recording event must still have its anchor.
     fn check(&self, e: &RawEvent<'_>) -> Result<(), (i64, String)> {
         if let Some(heads) = self.by_head.get(&e.seq) {
-            let differs = heads.iter().map(|&i| &self.anchors[i]).find(|a| !a.head_hash.as_bytes().eq_ignore_ascii_case(e.hash));
-            if let Some(a) = differs {
+            let differs: Vec<&Anchor> =
+                heads.iter().map(|&i| &self.anchors[i]).filter(|a| !a.head_hash.as_bytes().eq_ignore_ascii_case(e.hash)).collect();
+            // A head the desk recorded is proof; a head given from outside may itself be wrong.
+            if let Some(a) = differs.iter().find(|a| !a.given).or(differs.first()) {
+                let what = if a.given {
+                    "either the trail was rewritten at or before this sequence behind the app's back, or the head \
+                     given is wrong (mistyped, or from another database)"
+                } else {
+                    "the trail was rewritten at or before this sequence behind the app's back"
+                };
                 return Err((e.seq, format!(
-                    "its hash differs from head {}:{} kept by {}; the trail was rewritten at or before this \
-                     sequence behind the app's back",
+                    "its hash differs from head {}:{} kept by {}; {what}",
                     a.head_seq,
                     short_hash(&a.head_hash),
                     a.origin
@@ -128,16 +135,27 @@ impl Heads {
     }
 
     /// A head recorded past the end of an intact trail: the tail after `head_seq` was removed.
+    /// A head given from outside past the end is reported only when no recorded one is: it may be
+    /// a wrong head rather than a removed tail.
     fn beyond(&self, head_seq: i64) -> Option<(i64, String)> {
-        let (_, heads) = self.by_head.range(head_seq.checked_add(1)?..).next()?;
-        let a = &self.anchors[*heads.first()?];
-        Some((head_seq + 1, format!(
-            "the trail ends at sequence {head_seq}, but {} recorded head {}:{}: events after {head_seq} were \
-             removed behind the app's back",
-            a.origin,
-            a.head_seq,
-            short_hash(&a.head_hash)
-        )))
+        let mut past = self.by_head.range(head_seq.checked_add(1)?..).flat_map(|(_, heads)| heads.iter().map(|&i| &self.anchors[i]));
+        let first = past.clone().next()?;
+        let a = past.find(|a| !a.given).unwrap_or(first);
+        let head = format!("{}:{}", a.head_seq, short_hash(&a.head_hash));
+        Some((head_seq + 1, if a.given {
+            format!(
+                "the trail ends at sequence {head_seq} and does not hold head {head}, {}: either events after \
+                 {head_seq} were removed behind the app's back, or the head given is wrong (mistyped, or from \
+                 another database)",
+                a.origin
+            )
+        } else {
+            format!(
+                "the trail ends at sequence {head_seq}, but {} recorded head {head}: events after {head_seq} were \
+                 removed behind the app's back",
+                a.origin
+            )
+        }))
     }
 }
 
@@ -169,6 +187,7 @@ fn recorded_anchors(conn: &Connection) -> rusqlite::Result<(Vec<Anchor>, Recorde
             head_seq,
             head_hash: head_hash.clone(),
             origin: format!("the {source}{by} at {at} (audit event {event_seq})"),
+            given: false,
         });
         by_event.insert(event_seq, (head_seq, head_hash));
     }

@@ -38,6 +38,7 @@ impl Store {
     /// busy timeout, and brings the schema up to date in one transaction. A newer schema, or a file
     /// that is not a database, is refused without being changed.
     pub fn open(path: &Path, mode: OpenMode) -> Result<Store, DeskError> {
+        refuse_directory(path)?;
         let exists = path.exists();
         if !exists && mode == OpenMode::Existing {
             return Err(DeskError::NoDatabase { path: path.to_path_buf() });
@@ -124,6 +125,18 @@ impl Store {
     /// happen at all (disk full, read-only), the answer is [`DeskError::NotRecorded`].
     pub fn write<T>(
         &mut self,
+        work: impl FnMut(&Transaction<'_>) -> Result<T, DeskError>,
+    ) -> Result<T, DeskError> {
+        self.write_shared(work)
+    }
+
+    /// [`Store::write`] through a shared reference, for the one write a read may lead to: the
+    /// audit event of a refused lead-only read (whose callers hold only `&Desk`). `write` takes
+    /// `&mut self` so that no write starts while a read snapshot borrows the connection; a caller
+    /// of this one must hold no read transaction open (SQLite would refuse the nested `BEGIN`, and
+    /// the write would fail, recording nothing).
+    pub(crate) fn write_shared<T>(
+        &self,
         mut work: impl FnMut(&Transaction<'_>) -> Result<T, DeskError>,
     ) -> Result<T, DeskError> {
         if self.damaged.load(Ordering::Relaxed) {
@@ -158,13 +171,10 @@ impl Store {
     }
 
     fn try_write<T>(
-        &mut self,
+        &self,
         work: &mut impl FnMut(&Transaction<'_>) -> Result<T, DeskError>,
     ) -> Result<T, WriteFailure> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(WriteFailure::from_sql)?;
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate).map_err(WriteFailure::from_sql)?;
         let value = work(&tx).map_err(WriteFailure::Desk)?;
         tx.commit().map_err(WriteFailure::from_sql)?;
         Ok(value)
@@ -215,6 +225,19 @@ fn storage(path: &Path, e: &rusqlite::Error) -> DeskError {
     } else {
         DeskError::Storage { path: path.to_path_buf(), cause: describe_sqlite(e) }
     }
+}
+
+/// Refuses a path that is a directory (`--db /tmp`): it is a wrong argument, and every check after
+/// it would give advice about the directory as if it were the file (its mode, the disk).
+pub fn refuse_directory(path: &Path) -> Result<(), DeskError> {
+    if path.is_dir() {
+        return Err(DeskError::Invalid(format!(
+            "{} is a directory, not a database file; give the database file's path (for example {})",
+            path.display(),
+            path.join("support-desk.sqlite").display()
+        )));
+    }
+    Ok(())
 }
 
 /// Refuses a file shorter than SQLite's smallest page (512 bytes): it cannot be a database, and
