@@ -154,6 +154,7 @@ fn a_reps_own_pin_check_and_audit_export_are_refused_and_audited() {
     let r = d.as_rep(&["audit", "export", "--format", "jsonl", "--rep", "rita", "--out", out.to_str().expect("utf-8")], RITA, None);
     assert_eq!(r.code, 4, "{r:?}");
     assert!(r.stderr.contains("only a lead"), "{r:?}");
+    assert!(!out.exists(), "a refused export leaves no empty file behind");
     let events = d.json(&["audit", "list", "--json", "--kind", "audit_exported"]);
     let events = events.as_array().expect("events");
     assert_eq!(events.len(), 1, "{events:?}");

@@ -325,7 +325,14 @@ fn export(db: &Path, args: &ExportArgs) -> Result<Exit, CliError> {
                 .map_err(|e| CliError::new(Exit::Storage, format!("cannot create {}: {e} (an existing file is never overwritten)", path.display())))?;
             let mut out = std::io::BufWriter::new(file);
             let r = desk.export_events(session.as_ref(), &filter, format, &mut out);
-            r.and_then(|s| out.flush().map(|_| s).map_err(|e| crate::desk::DeskError::NotRecorded { cause: format!("could not write the export: {e}") }))
+            let r = r.and_then(|s| out.flush().map(|_| s).map_err(|e| crate::desk::DeskError::NotRecorded { cause: format!("could not write the export: {e}") }));
+            if r.is_err() {
+                // Refused or cut short: no empty or partial file is left to be taken for an export
+                // (this command created it, so nothing else is removed).
+                drop(out);
+                let _ = std::fs::remove_file(path);
+            }
+            r
         }
         None => {
             let stdout = std::io::stdout();
