@@ -691,3 +691,40 @@ fn a_large_first_import_lands_whole_in_the_directory_and_its_search_index() {
     assert_eq!(count(&f, "SELECT count(*) FROM accounts WHERE id = 'S-1' AND primary_provider = 'P-00002'"), 1);
     f.raw().execute("INSERT INTO account_search (account_search) VALUES ('integrity-check')", []).expect("index in step");
 }
+
+#[test]
+fn semicolons_and_tabs_are_read_while_utf16_and_empty_files_are_refused_with_what_to_do() {
+    let mut f = Fixture::empty();
+    let rows = [
+        "account_id,role,name,email,phone,practice,primary_provider\r\n",
+        "P-0001,provider,\"Dr. Nine, Jr.\",n@x.example,555 0101,Clinic,\r\n",
+        "S-0001,staff,Sam Semi,s@x.example,555 0102,Clinic,P-0001\r\n",
+    ]
+    .concat();
+    // Semicolons (a spreadsheet in a locale with decimal commas), quotes and all.
+    let semi = write(&f, "semi.csv", &rows.replace(',', ";").replace("Dr. Nine; Jr.", "Dr. Nine, Jr."));
+    let r = import(&mut f, &semi, ImportOptions::default());
+    assert!(r.written && r.added == 2, "{r:?}");
+    assert!(r.notes.iter().any(|n| n.contains("separated by semicolons")), "{:?}", r.notes);
+    assert_eq!(count(&f, "SELECT count(*) FROM accounts WHERE name = 'Dr. Nine, Jr.'"), 1);
+    // Tabs.
+    let tabs = write(&f, "tabs.csv", &rows.replace(',', "\t").replace("Dr. Nine\t Jr.", "Dr. Nine, Jr."));
+    let r = import(&mut f, &tabs, ImportOptions { dry_run: true, ..ImportOptions::default() });
+    assert!(!r.refused && r.unchanged == 2, "{r:?}");
+    // UTF-16 ("Unicode text"), with its byte-order mark: refused, saying how to save it.
+    let mut utf16 = vec![0xff, 0xfe];
+    utf16.extend(rows.encode_utf16().flat_map(|u| u.to_le_bytes()));
+    let path = f.dir.path().join("unicode.csv");
+    std::fs::write(&path, utf16).expect("write");
+    let head = f.head_seq();
+    let r = import(&mut f, &path, ImportOptions::default());
+    assert!(r.refused && !r.written, "{r:?}");
+    assert_eq!(r.problems.len(), 1, "{r:?}");
+    assert!(r.problems[0].message.contains("UTF-16") && r.problems[0].message.contains("CSV UTF-8"), "{r:?}");
+    assert!(r.notes.is_empty(), "no garbled column names: {:?}", r.notes);
+    // Empty.
+    let empty = write(&f, "empty.csv", "");
+    let r = import(&mut f, &empty, ImportOptions::default());
+    assert!(r.refused && r.problems[0].message.contains("the file is empty"), "{r:?}");
+    assert_eq!(f.head_seq(), head, "refused files leave no audit event");
+}

@@ -126,7 +126,10 @@ fn summary(report: &ImportReport) -> String {
         for p in &report.problems {
             text.push_str(&format!("  {}\n", output::fit(&p.to_string(), usize::MAX)));
         }
-        if report.refused {
+        if report.refused && report.problems.iter().any(|p| p.line == 1) {
+            // The header (or the whole file) is wrong: skipping rows cannot help.
+            text.push_str("Fix the file and import it again; nothing was imported.\n");
+        } else if report.refused {
             text.push_str("Fix the rows above, or run again with --skip-bad to import the good rows only.\n");
         }
     }

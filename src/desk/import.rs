@@ -223,20 +223,48 @@ fn file_error(path: &Path, e: impl std::fmt::Display) -> DeskError {
     DeskError::Invalid(format!("could not read {}: {e}", path.display()))
 }
 
-/// The CSV reader over the file, and how many lines to add to the reader's line numbers. The
-/// reader takes `\r\n` as one record end but places the next record at its `\n`, one line early;
-/// files with CRLF line ends (what spreadsheets write) are therefore counted one line on.
-fn open_csv(path: &Path) -> Result<(csv::Reader<Hashing<std::fs::File>>, u64), DeskError> {
+/// What the start of the file says about how it was saved.
+#[derive(Clone, Copy, Debug, Default)]
+struct Sniffed {
+    /// The column separator: `,`, or `;` / tab when the header line has those and no comma (a
+    /// spreadsheet set to a locale that writes decimal commas saves "CSV" with semicolons).
+    delimiter: u8,
+    /// UTF-16 text (a byte-order mark, or NUL bytes in the first line): "Unicode text" as some
+    /// spreadsheets save it. Not read: every name would come out with NULs between its letters.
+    utf16: bool,
+    /// Nothing in the file at all.
+    empty: bool,
+}
+
+/// The CSV reader over the file, how many lines to add to the reader's line numbers, and what the
+/// file's start says about how it was saved. The reader takes `\r\n` as one record end but places
+/// the next record at its `\n`, one line early; files with CRLF line ends (what spreadsheets
+/// write) are therefore counted one line on.
+fn open_csv(path: &Path) -> Result<(csv::Reader<Hashing<std::fs::File>>, u64, Sniffed), DeskError> {
     let mut file = std::fs::File::open(path).map_err(|e| file_error(path, e))?;
     let mut head = vec![0u8; 64 * 1024];
     let n = file.read(&mut head).map_err(|e| file_error(path, e))?;
-    let crlf = head[..n].iter().position(|&b| b == b'\n').is_some_and(|i| i > 0 && head[i - 1] == b'\r');
+    let head = &head[..n];
+    let crlf = head.iter().position(|&b| b == b'\n').is_some_and(|i| i > 0 && head[i - 1] == b'\r');
+    let first_line = &head[..head.iter().position(|&b| b == b'\n').unwrap_or(head.len())];
+    let utf16 = head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) || first_line.contains(&0);
+    let delimiter = if first_line.contains(&b',') {
+        b','
+    } else if first_line.contains(&b';') {
+        b';'
+    } else if first_line.contains(&b'\t') {
+        b'\t'
+    } else {
+        b','
+    };
+    let sniffed = Sniffed { delimiter, utf16, empty: n == 0 };
     let file = std::fs::File::open(path).map_err(|e| file_error(path, e))?;
     let reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
+        .delimiter(delimiter)
         .from_reader(Hashing { inner: file, sha: Sha256::new() });
-    Ok((reader, u64::from(crlf)))
+    Ok((reader, u64::from(crlf), sniffed))
 }
 
 fn finish_sha(reader: csv::Reader<Hashing<std::fs::File>>) -> String {
@@ -416,10 +444,31 @@ struct Checked {
 }
 
 fn check_file(path: &Path, total_bytes: u64, progress: &mut dyn FnMut(&ImportProgress)) -> Result<Checked, DeskError> {
-    let (mut reader, line_shift) = open_csv(path)?;
+    let (mut reader, line_shift, sniffed) = open_csv(path)?;
     let mut notes = Vec::new();
     let header_record = reader.byte_headers().map_err(|e| file_error(path, e))?.clone();
-    let columns = match read_columns(&header_record, &mut notes) {
+    let whole_file = |message: &str| Problem { line: 1, column: None, column_number: None, account_id: None, message: message.into() };
+    let columns = if sniffed.empty {
+        Err(vec![whole_file("the file is empty: no header line and no rows (was the export cut short?)")])
+    } else if sniffed.utf16 {
+        Err(vec![whole_file(
+            "the file is UTF-16 text (\"Unicode text\" in some spreadsheets), not UTF-8: save it as \"CSV UTF-8\" \
+             and import that file",
+        )])
+    } else {
+        if sniffed.delimiter != b',' {
+            notes.push(
+                if sniffed.delimiter == b';' {
+                    "the columns are separated by semicolons (as a spreadsheet set to a locale with decimal commas saves CSV); read that way"
+                } else {
+                    "the columns are separated by tabs (a spreadsheet's \"tab-delimited text\"); read that way"
+                }
+                .into(),
+            );
+        }
+        read_columns(&header_record, &mut notes)
+    };
+    let columns = match columns {
         Ok(c) => c,
         Err(problems) => {
             // Read the rest so the SHA-256 covers the whole file.
@@ -646,7 +695,7 @@ fn sync(
     let generation = directory_generation(conn)?;
     let mut lines = Vec::new();
     let cols = checked.columns;
-    let (mut reader, line_shift) = open_csv(path)?;
+    let (mut reader, line_shift, _) = open_csv(path)?;
     reader.byte_headers().map_err(|e| file_error(path, e))?;
     let mut existing = conn
         .prepare(
