@@ -82,6 +82,14 @@ fn a_read_only_wal_left_by_a_read_only_run_is_refused_with_the_fix() {
     chmod(&shm, 0o400);
     let err = open(&path).err().expect("refused").to_string();
     assert!(err.contains("-shm has mode 400") && err.contains(&format!("chmod 600 {}", shm.display())), "{err}");
+    // Both companions left read-only: both named in one message and one command.
+    let wal = std::path::PathBuf::from(format!("{}-wal", path.display()));
+    assert!(wal.exists());
+    chmod(&wal, 0o400);
+    let err = open(&path).err().expect("refused").to_string();
+    assert!(err.contains("-wal has mode 400") && err.contains("-shm has mode 400"), "{err}");
+    assert!(err.contains(&format!("chmod 600 {} {}", wal.display(), shm.display())), "{err}");
+    chmod(&wal, 0o600);
     chmod(&shm, 0o600);
     assert!(open(&path).is_ok());
     // While the database itself is read-only, read-only companions are what SQLite makes: not refused.

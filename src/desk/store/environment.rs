@@ -55,6 +55,8 @@ pub fn check(db: &Path) -> Result<(), DeskError> {
     }
     let me = rustix::process::geteuid().as_raw();
     let db_writable = std::fs::metadata(db).map(|m| m.mode() & 0o200 != 0).unwrap_or(false);
+    // Every file whose mode is wrong is named at once, with one command that fixes them all.
+    let mut wrong: Vec<(PathBuf, String)> = Vec::new();
     for file in files(db) {
         let meta = std::fs::metadata(&file).map_err(|e| refuse(db, format!("cannot read {}: {e}", file.display())))?;
         if meta.uid() != me {
@@ -67,33 +69,20 @@ pub fn check(db: &Path) -> Result<(), DeskError> {
                 ),
             ));
         }
+        let mode = meta.mode() & 0o777;
         if meta.mode() & 0o077 != 0 {
-            return Err(refuse(
-                db,
-                format!(
-                    "{} has mode {:o}; other users could read Support PIN hashes and the audit trail. \
-                     Run `chmod 600 {}`",
-                    file.display(),
-                    meta.mode() & 0o777,
-                    file.display()
-                ),
-            ));
+            wrong.push((file, format!("has mode {mode:o}; other users could read Support PIN hashes and the audit trail")));
+        } else if file != db && db_writable && meta.mode() & 0o200 == 0 {
+            // SQLite gives the -wal and -shm files the database's mode when it makes them; a run
+            // on a read-only database leaves them read-only, and every write would then fail after
+            // the database is made writable again.
+            wrong.push((file, format!("has mode {mode:o} (left by a run while the database was read-only), so nothing could be recorded")));
         }
-        // SQLite gives the -wal and -shm files the database's mode when it makes them; a run on
-        // a read-only database leaves them read-only, and every write would then fail after the
-        // database is made writable again.
-        if file != db && db_writable && meta.mode() & 0o200 == 0 {
-            return Err(refuse(
-                db,
-                format!(
-                    "{} has mode {:o} (left by a run while the database was read-only), so nothing could \
-                     be recorded. Run `chmod 600 {}`",
-                    file.display(),
-                    meta.mode() & 0o777,
-                    file.display()
-                ),
-            ));
-        }
+    }
+    if !wrong.is_empty() {
+        let said: Vec<String> = wrong.iter().map(|(f, why)| format!("{} {why}", f.display())).collect();
+        let names: Vec<String> = wrong.iter().map(|(f, _)| f.display().to_string()).collect();
+        return Err(refuse(db, format!("{}. Run `chmod 600 {}`", said.join("; "), names.join(" "))));
     }
     if let Ok(meta) = std::fs::metadata(&dir) {
         // Group write is allowed: with user-private groups (umask 002) a home directory is
