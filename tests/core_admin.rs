@@ -77,9 +77,17 @@ fn policy_bounds_are_enforced_and_nothing_changes_outside_them() {
     }
     assert_eq!(f.desk.policy().expect("policy").version, 1 + 2 * POLICY_BOUNDS.len() as i64);
     assert_eq!(f.kinds_after(seq).iter().filter(|k| *k == "policy_changed").count(), 2 * POLICY_BOUNDS.len());
-    // A rep may not change policy: refused in the core.
+    // A rep may not change policy: refused in the core, nothing changed, and the attempt audited.
     let rita = f.rita();
+    let before = f.desk.policy().expect("policy");
+    let seq = f.head_seq();
     assert!(matches!(f.desk.set_policy(&rita, "idle_timeout_minutes", 30), Err(DeskError::Refused(_))));
+    assert_eq!(f.desk.policy().expect("policy"), before);
+    let (kind, rep, outcome): (String, String, String) = f
+        .raw()
+        .query_row("SELECT kind, rep, outcome FROM audit_events WHERE seq > ?1", [seq], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .expect("one refusal event");
+    assert_eq!((kind.as_str(), rep.as_str(), outcome.as_str()), ("policy_changed", "rita", "refused"));
 }
 
 #[test]

@@ -80,8 +80,12 @@ impl Desk {
             )));
         }
         let now = self.clock.now();
-        self.store.write(|tx| {
-            require_lead(tx, session)?;
+        let answer = self.store.write(|tx| {
+            // A refusal writes nothing here; it is recorded below, in a transaction of its own.
+            match require_lead(tx, session) {
+                Err(DeskError::Refused(why)) => return Ok(Err(why)),
+                other => other?,
+            }
             let old: i64 = tx
                 .query_row("SELECT value FROM policy_values WHERE name = ?1", [name], |r| r.get(0))
                 .map_err(sql)?;
@@ -102,7 +106,16 @@ impl Desk {
                 detail: Some(format!("{name}: {old} -> {value} (policy version {version})")),
                 ..NewEvent::default()
             })?;
-            Ok(PolicyChange { name: name.to_string(), old, new: value, version })
+            Ok(Ok(PolicyChange { name: name.to_string(), old, new: value, version }))
+        })?;
+        answer.map_err(|why| {
+            self.record_refusal(EventKind::PolicyChanged, NewEvent {
+                rep: Some(session.username.clone()),
+                reason: Some(name.to_string()),
+                detail: Some(format!("not changed: {name} to {value} asked by a rep who is not a lead")),
+                ..NewEvent::default()
+            });
+            DeskError::Refused(why)
         })
     }
 
