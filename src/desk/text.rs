@@ -21,8 +21,6 @@ pub fn digits(text: &str) -> String {
     text.chars().filter(char::is_ascii_digit).collect()
 }
 
-/// True for characters that must never reach a screen or export raw: control characters and the
-/// bidirectional overrides, embeddings, isolates and marks that can reorder a line.
 /// True when `text` could hold a Support PIN written down: 4 or more digits in a row, counting
 /// digits split only by spaces or punctuation (at most two such characters between two digits:
 /// "7 6 4 8", "76-48", "7, 6, 4, 8"). A letter ends the run. Every free text the audit trail keeps
@@ -56,6 +54,8 @@ pub fn refuse_pin_in_text(what: &str, text: &str) -> Result<(), super::DeskError
     Ok(())
 }
 
+/// True for characters that must never reach a screen or export raw: control characters and the
+/// bidirectional overrides, embeddings, isolates and marks that can reorder a line.
 pub fn is_hazard(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
