@@ -316,6 +316,7 @@ fn an_unlock_case_is_worked_by_u_with_a_note_and_no_pin() {
     assert_eq!(h.app.view(), ScreenId::Case, "{}", h.screen());
     let s = h.screen();
     assert!(s.contains("not needed for an unlock: note how the caller was identified, then unlock (u)"), "{s}");
+    assert!(s.contains("Next: u to note how the caller was identified and unlock"), "{s}");
     // `v` says how an unlock case is decided instead of a verdict that unlocks nothing.
     h.press(Key::Char('v'));
     assert!(h.screen().contains("decided by the unlock itself"), "{}", h.screen());

@@ -78,7 +78,12 @@ impl App {
             Ok(id) => {
                 self.pop_if::<NewCase>();
                 self.show_case(id);
-                self.info(format!("Case #{id} opened. Next: p to check the caller's Support PIN in this case."));
+                let next = if request == Request::Unlock {
+                    "u to note how the caller was identified and unlock (no PIN needed)"
+                } else {
+                    "p to check the caller's Support PIN in this case"
+                };
+                self.info(format!("Case #{id} opened. Next: {next}."));
             }
             Err(e) => self.error(e),
         }
