@@ -185,3 +185,39 @@ fn an_account_added_by_another_process_shows_on_the_next_keystroke() {
     // "zylb" narrows "zyl", which found nothing before: the narrowing must not hide the new account.
     assert_eq!(ids(&f, "zylb"), ["P-9999"]);
 }
+
+/// The search index is derived from the directory; `check` compares them (read-only) and the
+/// rebuild puts them back in step.
+#[test]
+fn check_finds_a_search_index_out_of_step_and_the_rebuild_mends_it() {
+    use support_desk::desk::check::check;
+    let mut f = Fixture::new();
+    let health = check(&f.path).expect("check");
+    assert_eq!(health.search_index, Some(Vec::new()), "{health:?}");
+    assert!(health.is_sound());
+    assert_eq!(ids(&f, "arla"), ["S-2001"]);
+    {
+        let conn = f.raw();
+        // Carla's entry removed, Dev's replaced by older text: as a damaged or hand-edited index would be.
+        conn.execute_batch(
+            "INSERT INTO account_search (account_search, rowid, search_text) \
+               SELECT 'delete', rowid, search_text FROM accounts WHERE id = 'S-2001'; \
+             INSERT INTO account_search (account_search, rowid, search_text) \
+               SELECT 'delete', rowid, search_text FROM accounts WHERE id = 'S-2002'; \
+             INSERT INTO account_search (rowid, search_text) SELECT rowid, 'qqq an old name' FROM accounts WHERE id = 'S-2002';",
+        )
+        .expect("damage the index");
+    }
+    assert!(ids(&f, "arla").is_empty(), "Carla cannot be found by part of her name any more");
+    let health = check(&f.path).expect("check");
+    let problems = health.search_index.clone().expect("checked");
+    assert!(problems.iter().any(|p| p.contains("1 account(s) have no entry")), "{problems:?}");
+    assert!(problems.iter().any(|p| p.contains("1 sampled account(s) are not found by their own text")), "{problems:?}");
+    assert!(!health.is_sound());
+    let rebuilt = f.desk.rebuild_search_index().expect("rebuild");
+    let accounts: i64 = f.raw().query_row("SELECT count(*) FROM accounts", [], |r| r.get(0)).expect("count");
+    assert_eq!(rebuilt, accounts);
+    let health = check(&f.path).expect("check");
+    assert_eq!(health.search_index, Some(Vec::new()), "{health:?}");
+    assert_eq!(ids(&f, "arla"), ["S-2001"]);
+}

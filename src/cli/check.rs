@@ -58,7 +58,10 @@ pub fn run(db: &Path, args: &CheckArgs) -> Result<Exit, CliError> {
         if health.problems.is_empty() {
             text.push_str("file: sound (SQLite integrity check ok)\n");
         } else {
-            text.push_str(&format!("file: {} problem(s) found by SQLite's integrity check:\n", health.problems.len()));
+            text.push_str(&format!(
+                "file: {} problem(s) found (SQLite's integrity check and the desk's own guards):\n",
+                health.problems.len()
+            ));
             for p in health.problems.iter().take(20) {
                 text.push_str(&format!("  {p}\n"));
             }
@@ -81,6 +84,16 @@ pub fn run(db: &Path, args: &CheckArgs) -> Result<Exit, CliError> {
             None => text.push_str("audit chain: not checked (no audit trail this build can read)\n"),
         }
         text.push_str(&rollup_line(health.failure_rollup.as_deref()));
+        match health.search_index.as_deref() {
+            None => {}
+            Some([]) => text.push_str("search index: in step with the directory\n"),
+            Some(problems) => {
+                text.push_str("search index: out of step with the directory:\n");
+                for p in problems {
+                    text.push_str(&format!("  {p}\n"));
+                }
+            }
+        }
         output::print(&text)?;
     }
     Ok(if health.is_sound() { Exit::Ok } else { Exit::NoMatch })

@@ -40,6 +40,7 @@ pub mod lookup;
 pub mod output;
 pub mod pin;
 pub mod policy;
+pub mod reindex;
 pub mod rep;
 pub mod secrets;
 pub mod verdict;
@@ -110,6 +111,8 @@ pub enum Command {
     Man,
     /// Check the database file and its audit chain, read-only (safe on a damaged file)
     Check(check::CheckArgs),
+    /// Rebuild the lookup's search index from the directory (when `check` finds it out of step)
+    Reindex,
     /// Build the bundled example database
     #[command(subcommand)]
     Example(example::ExampleCommand),
@@ -163,6 +166,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit, CliError> {
         Some(Command::Completions(args)) => docs::completions(&args),
         Some(Command::Man) => docs::man(),
         Some(Command::Check(args)) => check::run(db, &args),
+        Some(Command::Reindex) => reindex::run(db),
         Some(Command::Example(cmd)) => example::run(&cmd),
         Some(Command::Generate(args)) => generate::run(db, &args),
     }

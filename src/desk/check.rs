@@ -21,6 +21,9 @@ pub struct Health {
     /// Quarter hours where the failure rollup (the chart's counts) differs from a recount of the
     /// audit events: empty when they agree; `None` when the file has no rollup (schema before 6).
     pub failure_rollup: Option<Vec<SlotMismatch>>,
+    /// Where the lookup's trigram index is out of step with the directory: empty when it is in
+    /// step; `None` when the file has no such index (schema before 5).
+    pub search_index: Option<Vec<String>>,
 }
 
 impl Health {
@@ -30,6 +33,7 @@ impl Health {
             && self.schema_version <= SCHEMA_VERSION
             && matches!(self.chain, Some(ChainStatus::Intact { .. }))
             && self.failure_rollup.as_ref().is_none_or(Vec::is_empty)
+            && self.search_index.as_ref().is_none_or(Vec::is_empty)
     }
 }
 
@@ -79,7 +83,77 @@ pub fn check(path: &Path) -> Result<Health, DeskError> {
     } else {
         None
     };
-    Ok(Health { problems, schema_version, chain, failure_rollup })
+    let search_index = if has("account_search_docsize")? && has("accounts")? {
+        Some(search_index_problems(&conn).map_err(fail)?)
+    } else {
+        None
+    };
+    Ok(Health { problems, schema_version, chain, failure_rollup, search_index })
+}
+
+/// Accounts sampled for the search index's content (spread evenly over the directory).
+const SEARCH_SAMPLES: i64 = 500;
+
+/// The lookup's trigram index against the directory, read-only. SQLite's integrity check does not
+/// compare an external-content full-text index with its rows, and FTS5's own check needs a
+/// writable connection; an index out of step would make accounts unfindable by substring, or
+/// find them by an old name. Every account must have an entry and every entry an account; for an
+/// even sample of accounts, a trigram of their search text must find them.
+fn search_index_problems(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    let mut problems = Vec::new();
+    let missing: i64 = conn.query_row(
+        "SELECT count(*) FROM accounts a WHERE NOT EXISTS (SELECT 1 FROM account_search_docsize d WHERE d.id = a.rowid)",
+        [],
+        |r| r.get(0),
+    )?;
+    let extra: i64 = conn.query_row(
+        "SELECT count(*) FROM account_search_docsize d WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.rowid = d.id)",
+        [],
+        |r| r.get(0),
+    )?;
+    if missing > 0 {
+        problems.push(format!("{missing} account(s) have no entry in the search index: lookups by part of a name cannot find them"));
+    }
+    if extra > 0 {
+        problems.push(format!("the search index holds {extra} entry(ies) for accounts that are not in the directory"));
+    }
+    let (first, last): (Option<i64>, Option<i64>) =
+        conn.query_row("SELECT (SELECT min(rowid) FROM accounts), (SELECT max(rowid) FROM accounts)", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let mut stale = 0;
+    if let (Some(first), Some(last)) = (first, last) {
+        let step = ((last - first) / SEARCH_SAMPLES).max(1);
+        let mut sample = conn.prepare("SELECT rowid, search_text FROM accounts WHERE rowid >= ?1 ORDER BY rowid LIMIT 1")?;
+        // Rows without any entry are counted above; here, rows whose entry holds other text.
+        let mut probe = conn.prepare(
+            "SELECT EXISTS (SELECT 1 FROM account_search_docsize WHERE id = ?2) \
+                    AND NOT EXISTS (SELECT 1 FROM account_search WHERE account_search MATCH ?1 AND rowid = ?2)",
+        )?;
+        let mut at = first;
+        while at <= last {
+            let Some((rowid, text)) = sample.query_row([at], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))).optional()? else {
+                break;
+            };
+            // The first three characters of the text make a trigram the index must hold for it.
+            let trigram: String = text.chars().take(3).collect();
+            if trigram.chars().count() == 3 {
+                let phrase = format!("\"{}\"", trigram.replace('"', "\"\""));
+                let other_text: bool = probe.query_row(rusqlite::params![phrase, rowid], |r| r.get(0))?;
+                if other_text {
+                    stale += 1;
+                }
+            }
+            at = rowid.max(at) + step;
+        }
+    }
+    if stale > 0 {
+        problems.push(format!(
+            "{stale} sampled account(s) are not found by their own text in the search index: it holds older text for them"
+        ));
+    }
+    if !problems.is_empty() {
+        problems.push("the audit trail is not affected; rebuild the index with `support-desk reindex`".into());
+    }
+    Ok(problems)
 }
 
 /// The triggers that make the audit trail and its anchors append-only.

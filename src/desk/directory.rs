@@ -410,6 +410,17 @@ pub(crate) fn load_account(conn: &rusqlite::Connection, id: &AccountId) -> rusql
 }
 
 impl Desk {
+    /// Rebuilds the lookup's trigram index from the directory (when `check` finds it out of step),
+    /// in one write transaction; returns the number of accounts indexed. The audit trail is not
+    /// touched: the index is derived from the accounts, and reps keep looking up meanwhile (they
+    /// see the old index until the rebuild commits).
+    pub fn rebuild_search_index(&mut self) -> Result<i64, DeskError> {
+        self.store.write(|tx| {
+            tx.execute("INSERT INTO account_search (account_search) VALUES ('rebuild')", []).map_err(sql)?;
+            tx.query_row("SELECT count(*) FROM accounts", [], |r| r.get(0)).map_err(sql)
+        })
+    }
+
     /// Finds accounts matching what the rep typed, best first: exact account id, email or phone;
     /// then names starting with the text; then names with a word starting with it; then any
     /// other match (in any field). Any text is safe to pass; `%` and `_` match themselves.
