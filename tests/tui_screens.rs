@@ -650,3 +650,87 @@ fn a_full_result_list_says_it_may_not_be_all() {
     h.type_text(" 5");
     assert!(!h.screen().contains("The first 50 matches"), "{}", h.screen());
 }
+
+/// Every screen, drawn at every size from the smallest the app draws (60x16) up, and at a few
+/// below it: no panic, no overflow (this runs in a debug build), and a small window is said.
+#[test]
+fn every_screen_draws_at_every_size_without_panicking() {
+    let sizes: Vec<(u16, u16)> = [(1, 1), (10, 3), (59, 15), (60, 16), (61, 17), (64, 18), (72, 20), (80, 24), (100, 30), (132, 50), (200, 60)]
+        .into_iter()
+        .chain((60..=84).step_by(3).map(|w| (w, 16 + (w - 60) / 3)))
+        .collect();
+    let draw_all = |h: &mut Harness, what: &str| {
+        for &(w, hgt) in &sizes {
+            h.term.backend_mut().resize(w, hgt);
+            h.term.resize(ratatui::layout::Rect::new(0, 0, w, hgt)).expect("resize");
+            h.draw();
+            let s = h.screen();
+            if w < 60 || hgt < 16 {
+                assert!(w < 10 || s.replace('\n', " ").contains("small"), "{what} at {w}x{hgt}: {s}");
+            }
+        }
+        h.term.backend_mut().resize(100, 30);
+        h.term.resize(ratatui::layout::Rect::new(0, 0, 100, 30)).expect("resize");
+        h.draw();
+    };
+    let mut h = Harness::new(100, 30, COLOR);
+    draw_all(&mut h, "sign in");
+    h.sign_in("leo", "leo-demo-pass");
+    h.type_text("wei");
+    assert_eq!(h.app.view(), ScreenId::Lookup);
+    draw_all(&mut h, "lookup");
+    h.press(Key::Char('?'));
+    draw_all(&mut h, "help");
+    h.press(Key::Esc);
+    h.press(Key::Enter);
+    assert_eq!(h.app.view(), ScreenId::Card);
+    draw_all(&mut h, "card");
+    h.press(Key::Char('p'));
+    h.type_text("11");
+    assert_eq!(h.app.view(), ScreenId::PinEntry);
+    draw_all(&mut h, "PIN entry");
+    h.press(Key::Esc);
+    h.press(Key::Char('a'));
+    assert_eq!(h.app.view(), ScreenId::Verdict);
+    draw_all(&mut h, "verdict");
+    h.press(Key::Esc);
+    h.press(Key::Char('u'));
+    h.type_text("called back on the number of record, and a long note to wrap around");
+    assert_eq!(h.app.view(), ScreenId::Unlock);
+    draw_all(&mut h, "unlock form");
+    h.press(Key::Esc);
+    h.press(Key::Char('c'));
+    assert_eq!(h.app.view(), ScreenId::NewCase);
+    draw_all(&mut h, "new case");
+    h.press(Key::Char('o'));
+    h.type_text("okafor");
+    assert_eq!(h.app.view(), ScreenId::TargetLookup);
+    draw_all(&mut h, "target lookup");
+    h.press(Key::Enter);
+    assert_eq!(h.app.view(), ScreenId::Case);
+    draw_all(&mut h, "case");
+    h.press(Key::Char('r'));
+    assert_eq!(h.app.view(), ScreenId::CaseReply);
+    draw_all(&mut h, "reply form");
+    h.press(Key::Esc);
+    h.press(Key::Char('x'));
+    assert_eq!(h.app.view(), ScreenId::CaseClose);
+    draw_all(&mut h, "close case");
+    h.press(Key::Esc);
+    h.press(Key::Esc);
+    h.press(Key::Esc);
+    h.press(Key::Esc);
+    h.press(Key::Ctrl('k'));
+    assert_eq!(h.app.view(), ScreenId::Cases);
+    draw_all(&mut h, "case queue");
+    h.press(Key::Esc);
+    h.press(Key::Ctrl('r'));
+    assert_eq!(h.app.view(), ScreenId::AuditReview);
+    for view in 0..9 {
+        draw_all(&mut h, &format!("review view {view}"));
+        h.press(Key::Tab);
+    }
+    h.press(Key::Enter);
+    assert_eq!(h.app.view(), ScreenId::AuditEvent);
+    draw_all(&mut h, "review detail");
+}
