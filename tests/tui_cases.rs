@@ -334,6 +334,12 @@ fn an_unlock_case_is_worked_by_u_with_a_note_and_no_pin() {
     h.press(Key::Esc);
     assert_eq!(h.app.view(), ScreenId::Case, "{}", h.screen());
     assert!(h.screen().contains("account_unlocked   identified by: called back"), "the timeline shows the unlock: {}", h.screen());
+    // Back on the caller's card, the account shows as it is now: not locked.
+    h.press(Key::Esc);
+    assert_eq!(h.app.view(), ScreenId::Card, "{}", h.screen());
+    let card = h.screen();
+    let lock_row = card.lines().find(|l| l.contains("Account")).unwrap_or_default().to_string();
+    assert!(!card.contains("account locked") && !lock_row.contains("locked"), "{card}");
 }
 
 #[test]

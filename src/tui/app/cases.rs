@@ -3,6 +3,7 @@
 
 use super::App;
 use crate::desk::{ApprovalOutcome, CaseFilter, CaseId, CaseOutcome, CaseStatus, CheckedAs, DeskError, PinCheck, Request};
+use crate::tui::screens::caller_card::Card;
 use crate::tui::screens::case_close::CaseClose;
 use crate::tui::screens::case_queue::CaseQueue;
 use crate::tui::screens::case_view::CaseView;
@@ -152,6 +153,16 @@ impl App {
                 } else {
                     None
                 };
+                // The caller's card under the case (if the case was opened from it) shows the lock
+                // as it is now.
+                let caller = self.find::<CaseView>().map(|c| c.detail.summary.caller.id.clone());
+                if let Some(caller) = caller
+                    && let Ok(Some(account)) = self.desk.account(&caller)
+                    && let Some(card) = self.find_mut::<Card>()
+                    && card.card.account.id == caller
+                {
+                    card.card.account = account;
+                }
                 self.pop_if::<Form>();
                 self.reload_case();
                 self.push(VerdictView { shown: result.verdict, request, caller_name, outcome });
