@@ -277,6 +277,30 @@ fn ending_the_call_ends_its_match_even_within_the_idle_timeout() {
 }
 
 #[test]
+fn opening_another_callers_card_ends_the_call_and_the_card_shows_what_the_verdict_applies() {
+    let mut f = Fixture::new();
+    let rita = f.rita();
+    f.desk.open_card(&rita, &id("P-1003")).expect("card");
+    matched(&mut f, &rita, "P-1003", "5120");
+    let until = f.desk.call_verified_until(&rita, &id("P-1003")).expect("status").expect("the match counts");
+    assert_eq!(until, support_desk::desk::clock::Clock::now(&*f.clock) + Duration::minutes(15));
+    // The same caller's card opened again during the call: still verified, card and verdict alike.
+    f.desk.open_card(&rita, &id("P-1003")).expect("card again");
+    assert!(f.desk.call_verified_until(&rita, &id("P-1003")).expect("status").is_some());
+    assert_rule(&verdict_of(&mut f, &rita, "P-1003", Request::OwnAccount), "assist", Rule::OwnAccount);
+    // Another caller's card: that call is over. The next caller giving Dr. Sato's name checks again.
+    f.desk.open_card(&rita, &id("S-2002")).expect("another card");
+    f.desk.open_card(&rita, &id("P-1003")).expect("back");
+    assert_eq!(f.desk.call_verified_until(&rita, &id("P-1003")).expect("status"), None);
+    assert_rule(&verdict_of(&mut f, &rita, "P-1003", Request::OwnAccount), "verify_first", Rule::VerifyFirst);
+    // And past the idle timeout the card and the verdict agree too.
+    matched(&mut f, &rita, "P-1003", &next_pin("5120"));
+    f.clock.advance(Duration::minutes(16));
+    assert_eq!(f.desk.call_verified_until(&rita, &id("P-1003")).expect("status"), None);
+    assert_rule(&verdict_of(&mut f, &rita, "P-1003", Request::OwnAccount), "verify_first", Rule::VerifyFirst);
+}
+
+#[test]
 fn a_match_counts_only_for_the_rep_who_took_it() {
     let mut f = Fixture::new();
     let rita = f.rita();

@@ -489,7 +489,7 @@ fn the_card_and_the_verdict_keep_what_matters_at_60_by_16() {
     h.type_text("3356");
     h.press(Key::Enter);
     let s = h.screen();
-    assert!(s.contains("✔ Support PIN matched on this call."), "{s}");
+    assert!(s.contains("✔ Support PIN matched on this call"), "{s}");
     assert!(s.contains("+1 (555) 010-2001"), "the phone is whole: {s}");
     assert!(s.contains("Recent cases") && s.contains("│ #1 "), "a recent case shows: {s}");
     assert!(s.contains("Name") && s.contains("Carla Mendes") && s.contains("Support PIN       set"), "{s}");
@@ -733,4 +733,35 @@ fn every_screen_draws_at_every_size_without_panicking() {
     h.press(Key::Enter);
     assert_eq!(h.app.view(), ScreenId::AuditEvent);
     draw_all(&mut h, "review detail");
+}
+
+/// The card's "on this call" line says what the verdict will apply: reopening the same caller
+/// during the call keeps the match; opening another caller's card ends the call.
+#[test]
+fn the_card_and_the_verdict_agree_on_this_calls_match() {
+    let mut h = Harness::new(100, 30, COLOR);
+    h.open_caller("sato");
+    h.press(Key::Char('p'));
+    h.type_text("5120");
+    h.press(Key::Enter);
+    assert!(h.screen().contains("✔ Support PIN matched on this call (it counts until"), "{}", h.screen());
+    h.press(Key::Esc);
+    h.press(Key::Enter);
+    assert!(h.screen().contains("✔ Support PIN matched on this call (it counts until"), "reopened during the call: {}", h.screen());
+    h.press(Key::Char('a'));
+    assert!(h.screen().contains("SUPPORT CAN ASSIST"), "{}", h.screen());
+    // Another caller, then Dr. Sato's name again: a new call, the PIN first, on the card and in the verdict.
+    h.press(Key::Esc);
+    h.press(Key::Esc);
+    h.press(Key::Esc);
+    h.type_text("dev");
+    h.press(Key::Enter);
+    assert!(h.screen().contains("Dev Patel"), "{}", h.screen());
+    h.press(Key::Esc);
+    h.press(Key::Esc);
+    h.type_text("sato");
+    h.press(Key::Enter);
+    assert!(h.screen().contains("Support PIN not checked on this call yet (p)"), "{}", h.screen());
+    h.press(Key::Char('a'));
+    assert!(h.screen().contains("VERIFY THE SUPPORT PIN FIRST"), "{}", h.screen());
 }

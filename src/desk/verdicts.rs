@@ -40,10 +40,45 @@ pub struct Unlocked {
 /// Shortest note a rep must write about how an unlock caller was identified.
 pub const MIN_IDENTIFIED_NOTE_CHARS: usize = 8;
 
-/// True when the caller's PIN matched for this rep, outside any case, within the idle timeout, and
-/// the rep has not ended that call since (`n`, "new call": the next caller with the same name
-/// checks their PIN again). A match "in the future" (the clock moved back) counts only within the
-/// same window. A match inside a case belongs to that case and never counts here.
+/// When the PIN match that verifies `caller` for this rep's call stops counting, if one does: a
+/// match outside any case, by this rep, within the idle timeout, with the call not ended since.
+/// A call ends with `n` (new call, `call_ended`) and when the rep opens another account's card
+/// (`account_viewed`): the next caller giving the same name checks their PIN again. A match "in
+/// the future" (the clock moved back) counts only within the same window. A match inside a case
+/// belongs to that case and never counts here.
+fn verified_until(
+    conn: &rusqlite::Connection,
+    session: &Session,
+    caller: &AccountId,
+    now: chrono::DateTime<chrono::Utc>,
+    idle_minutes: i64,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, DeskError> {
+    let found: Option<(String, i64)> = conn
+        .query_row(
+            "SELECT at, seq FROM audit_events WHERE account_id = ?1 AND kind = 'pin_validated' AND rep = ?2 \
+             AND case_id IS NULL ORDER BY seq DESC LIMIT 1",
+            [caller.as_str(), session.username.as_str()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(sql)?;
+    let Some((at, matched)) = found else { return Ok(None) };
+    let ended: bool = conn
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM audit_events WHERE account_id = ?1 AND kind = 'call_ended' AND rep = ?2 AND seq > ?3) \
+                 OR EXISTS (SELECT 1 FROM audit_events WHERE rep = ?2 AND kind = 'account_viewed' AND seq > ?3 \
+                            AND account_id IS NOT ?1)",
+            rusqlite::params![caller.as_str(), session.username.as_str(), matched],
+            |r| r.get(0),
+        )
+        .map_err(sql)?;
+    if ended {
+        return Ok(None);
+    }
+    let window = Duration::minutes(idle_minutes);
+    Ok(from_db(&at).filter(|t| (now - *t).abs() <= window).map(|t| t + window))
+}
+
 fn verified_recently(
     tx: &Transaction<'_>,
     session: &Session,
@@ -51,22 +86,7 @@ fn verified_recently(
     now: chrono::DateTime<chrono::Utc>,
     idle_minutes: i64,
 ) -> Result<bool, DeskError> {
-    let found: Option<(String, Option<i64>, i64)> = tx
-        .query_row(
-            "SELECT m.at, (SELECT max(seq) FROM audit_events WHERE account_id = ?1 AND kind = 'call_ended' AND rep = ?2), \
-                    m.seq \
-             FROM audit_events m WHERE m.account_id = ?1 AND m.kind = 'pin_validated' AND m.rep = ?2 \
-             AND m.case_id IS NULL ORDER BY m.seq DESC LIMIT 1",
-            [caller.as_str(), session.username.as_str()],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()
-        .map_err(sql)?;
-    let Some((at, ended, matched)) = found else { return Ok(false) };
-    if ended.is_some_and(|ended| ended > matched) {
-        return Ok(false);
-    }
-    Ok(from_db(&at).map(|t| (now - t).abs() <= Duration::minutes(idle_minutes)).unwrap_or(false))
+    Ok(verified_until(tx, session, caller, now, idle_minutes)?.is_some())
 }
 
 impl Desk {
@@ -81,6 +101,17 @@ impl Desk {
             let (decision, target_name, seq) = record_verdict(tx, session, caller, request, now, &policy, None)?;
             Ok(shown(decision, target_name.as_deref(), policy.version, seq))
         })
+    }
+
+    /// Until when a PIN match verifies `caller` on this rep's call (outside any case), if one does:
+    /// what the caller card shows, decided by the same rule as the verdict.
+    pub fn call_verified_until(&self, session: &Session, caller: &AccountId) -> Result<Option<chrono::DateTime<chrono::Utc>>, DeskError> {
+        let policy = self.policy()?;
+        verified_until(self.store.conn(), session, caller, self.clock.now(), policy.idle_timeout_minutes)
+            .map_err(|e| match e {
+                DeskError::NotRecorded { cause } => DeskError::Storage { path: self.store.path().to_path_buf(), cause },
+                other => other,
+            })
     }
 
     /// The rep ends the call with `caller` ("new call"): a PIN match of this call no longer

@@ -117,8 +117,26 @@ impl App {
                     Err(e) => card.set_recent_failed(e.to_string()),
                 }
                 self.push(card);
+                self.sync_call_verification();
             }
             Err(e) => self.error(e),
+        }
+    }
+
+    /// The caller card's "on this call" PIN status from the core's rule, so the card and the
+    /// verdict never disagree: a match still counting (the card reopened during the same call)
+    /// shows as matched, until when; one that stopped counting (idle timeout, call ended) goes.
+    pub(super) fn sync_call_verification(&mut self) {
+        let (Some(session), Some((caller, _))) = (self.session.clone(), self.caller()) else { return };
+        let Ok(until) = self.desk.call_verified_until(&session, &caller) else { return };
+        let Some(card) = self.find_mut::<Card>() else { return };
+        let expired = until.is_none() && card.last_check == Some(PinCheck::Matched);
+        card.matched_until = until;
+        if until.is_some() {
+            card.last_check = Some(PinCheck::Matched);
+        } else if expired {
+            card.last_check = None;
+            self.info("This call's PIN match no longer counts (older than the idle timeout): check the PIN again (p).");
         }
     }
 
@@ -167,6 +185,9 @@ impl App {
                     }
                 }
                 self.pop_if::<PinEntry>();
+                if outcome == PinCheck::Matched {
+                    self.sync_call_verification();
+                }
                 match outcome {
                     PinCheck::Matched => self.info("Support PIN matched. Next: a own account, o on behalf of, u unlock."),
                     PinCheck::Rejected { attempts_left } => {

@@ -279,6 +279,14 @@ impl App {
     /// Signs out an idle rep once the idle timeout has passed since the last key.
     pub fn tick(&mut self, now: Instant) {
         let Some(session) = self.session.clone() else { return };
+        // A PIN match shown on the card stops counting at the idle timeout: the card says so then.
+        let match_ran_out = self
+            .find::<crate::tui::screens::caller_card::Card>()
+            .and_then(|c| c.matched_until)
+            .is_some_and(|until| self.desk.now() > until);
+        if match_ran_out {
+            self.sync_call_verification();
+        }
         let minutes = self.idle_minutes;
         if now.saturating_duration_since(self.last_input) < Duration::from_secs(minutes * 60) {
             return;

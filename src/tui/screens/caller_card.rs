@@ -25,6 +25,9 @@ pub struct Card {
     pub card: CallerCard,
     /// The last Support PIN check on this call, if any.
     pub last_check: Option<PinCheck>,
+    /// Until when this call's PIN match verifies the caller (the core's rule, the same the verdict
+    /// applies): the idle timeout after the match.
+    pub matched_until: Option<DateTime<Utc>>,
     /// The account's most recent cases, newest first.
     pub recent: Vec<CaseSummary>,
     /// Which recent case Enter opens.
@@ -37,7 +40,7 @@ pub struct Card {
 
 impl Card {
     pub fn new(card: CallerCard, recent: Vec<CaseSummary>, now: DateTime<Utc>) -> Card {
-        Card { card, last_check: None, recent, selected: 0, loaded_at: now, recent_failed: None }
+        Card { card, last_check: None, matched_until: None, recent, selected: 0, loaded_at: now, recent_failed: None }
     }
 
     /// New recent cases (after a case was worked), the selection kept on the same case if it is
@@ -290,7 +293,13 @@ impl Card {
         // This call's Support PIN status, wrapped (never cut), then what it means.
         let (status, style, then): (String, _, Option<&str>) = match &self.last_check {
             Some(PinCheck::Matched) => (
-                "✔ Support PIN matched on this call.".into(),
+                match self.matched_until {
+                    Some(until) => format!(
+                        "✔ Support PIN matched on this call (it counts until {}).",
+                        until.with_timezone(&chrono::Local).format("%H:%M")
+                    ),
+                    None => "✔ Support PIN matched on this call.".into(),
+                },
                 theme.good(),
                 Some("It was rotated at once; nobody at the desk sees the new one."),
             ),
