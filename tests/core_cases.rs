@@ -288,9 +288,13 @@ fn an_approval_expires_after_24_hours_and_the_verdict_reverts() {
     let start = f.head_seq();
     assert_eq!(verdict_code(&mut f, &rita, case), "needs_approval");
     assert_eq!(f.kinds_after(start), ["verdict_shown"]);
+    // The earlier "assist" no longer lets the case close as assisted: the latest verdict decides.
+    let err = f.desk.close_case(&rita, case, CaseOutcome::Assisted).expect_err("not assisted now");
+    assert!(err.to_string().contains("latest verdict"), "{err}");
     // A fresh approval makes it assist again.
     f.desk.approve_by_reply(&rita, case, "<again@harbor>", "ada.okafor@harbor.example").expect("approve");
     assert_eq!(verdict_code(&mut f, &rita, case), "assist");
+    f.desk.close_case(&rita, case, CaseOutcome::Assisted).expect("assisted");
     assert_chain_intact(&f);
 }
 

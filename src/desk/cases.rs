@@ -1082,20 +1082,30 @@ impl Desk {
                 return Ok(Err(why));
             }
             if outcome == CaseOutcome::Assisted {
-                let assisted: bool = tx
+                // The case's latest verdict decides: an earlier "assist" whose approval has since
+                // expired (the latest verdict says "approval needed" again) does not count.
+                let latest: Option<String> = tx
                     .query_row(
-                        "SELECT 1 FROM audit_events WHERE case_id = ?1 AND kind = 'verdict_shown' AND outcome = 'assist' LIMIT 1",
+                        "SELECT outcome FROM audit_events WHERE case_id = ?1 AND kind = 'verdict_shown' ORDER BY seq DESC LIMIT 1",
                         [case_id.0],
-                        |_| Ok(true),
+                        |r| r.get(0),
                     )
                     .optional()
-                    .map_err(sql)?
-                    .unwrap_or(false);
-                if !assisted {
-                    return Err(DeskError::Invalid(format!(
-                        "case {case_id} never had a \"Support can assist\" verdict, so it cannot close as assisted; \
-                         close it as refused or abandoned"
-                    )));
+                    .map_err(sql)?;
+                match latest.as_deref() {
+                    Some("assist") => {}
+                    None => {
+                        return Err(DeskError::Invalid(format!(
+                            "case {case_id} never had a \"Support can assist\" verdict, so it cannot close as assisted; \
+                             close it as refused or abandoned"
+                        )));
+                    }
+                    Some(_) => {
+                        return Err(DeskError::Invalid(format!(
+                            "case {case_id}'s latest verdict is not \"Support can assist\" (an approval may have expired), \
+                             so it cannot close as assisted; show the verdict again (v), or close it as refused or abandoned"
+                        )));
+                    }
                 }
             }
             let at = to_db(now);
