@@ -546,3 +546,22 @@ fn an_unlock_case_is_decided_by_unlocking_it_and_closes_assisted_only_then() {
     assert!(matches!(f.desk.unlock_in_case(&rita, other, "called back on the number of record"), Err(DeskError::Invalid(_))));
     assert_chain_intact(&f);
 }
+
+#[test]
+fn a_pin_written_into_an_approval_reference_or_sender_is_refused_and_not_recorded() {
+    let mut f = Fixture::new();
+    let rita = f.rita();
+    let case = open(&mut f, &rita, "S-2001", Some("P-1001"));
+    let start = f.head_seq();
+    for (reference, from) in [("PIN 0417", "ada.okafor@harbor.example"), ("<r1@harbor>", "pin-0417@harbor.example")] {
+        let err = f.desk.approve_by_reply(&rita, case, reference, from).expect_err("refused");
+        assert!(matches!(err, DeskError::Invalid(_)), "{err:?}");
+        assert!(!err.to_string().contains("0417"), "the PIN is never repeated: {err}");
+    }
+    assert_eq!(f.head_seq(), start, "nothing recorded");
+    // Digits an ordinary message id holds are fine.
+    assert!(matches!(
+        f.desk.approve_by_reply(&rita, case, "<CAF123456789@mail.harbor.example>", "ada.okafor@harbor.example").expect("approve"),
+        ApprovalOutcome::Recorded { .. }
+    ));
+}

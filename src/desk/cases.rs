@@ -934,6 +934,13 @@ impl Desk {
     ) -> Result<ApprovalOutcome, DeskError> {
         let reference = clean_text("reference", reference, false)?;
         let from = clean_text("sender address", from_address, false)?;
+        for (what, text) in [("reference", &reference), ("sender address", &from)] {
+            if super::text::names_a_pin(text) {
+                return Err(DeskError::Invalid(format!(
+                    "the {what} looks like it holds a Support PIN; a PIN is never written down (nothing was recorded)"
+                )));
+            }
+        }
         let policy = self.policy()?;
         let now = self.clock.now();
         let answer = self.store.write(|tx| {

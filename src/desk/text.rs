@@ -44,6 +44,13 @@ pub fn may_hold_pin(text: &str) -> bool {
     false
 }
 
+/// True when a text whose digits are expected (a message id, an email address) names a PIN and
+/// holds a run of 4 digits: "PIN 9082", "pin was 9-0-8-2". Such fields cannot refuse every digit
+/// run, but a PIN written into them would stay in the audit trail for ever.
+pub fn names_a_pin(text: &str) -> bool {
+    text.to_lowercase().contains("pin") && may_hold_pin(text)
+}
+
 /// The one refusal for a free text that may hold a PIN (see [`may_hold_pin`]).
 pub fn refuse_pin_in_text(what: &str, text: &str) -> Result<(), super::DeskError> {
     if may_hold_pin(text) {
