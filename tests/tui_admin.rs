@@ -29,7 +29,10 @@ fn a_rep_is_refused_on_the_card() {
     h.press(Key::Char('l'));
     assert_eq!(h.app.view(), ScreenId::Card);
     assert!(h.screen().contains("Only a lead can clear a Support PIN lock"), "{}", h.screen());
-    assert_eq!(h.head_seq(), seq, "nothing recorded");
+    // Nothing cleared; the attempt itself is in the audit trail, as the CLI's is.
+    let events = h.events_after(seq);
+    assert_eq!(events, [("pin_lock_cleared".to_string(), Some("P-1002".to_string()), "refused".to_string())]);
+    assert!(h.screen().contains("LOCKED"), "still locked: {}", h.screen());
 }
 
 #[test]

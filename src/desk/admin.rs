@@ -5,7 +5,7 @@ use super::audit::{self, EventKind, NewEvent};
 use super::error::DeskError;
 use super::ids::AccountId;
 use super::pin_hash::hash_passphrase;
-use super::reps::{Session, check_passphrase, require_lead};
+use super::reps::{RepRole, Session, check_passphrase, require_lead};
 use super::store::sql;
 use super::text::{escape_hazards, normalize};
 use super::Desk;
@@ -117,6 +117,30 @@ impl Desk {
             });
             DeskError::Refused(why)
         })
+    }
+
+    /// Whether `session` may clear the Support PIN lock of `id`, asked before the lead types a
+    /// reason (the screen's `l`): a rep, or a lead on their own account, is refused here and the
+    /// attempt audited, like a refused `clear_pin_lock`.
+    pub fn may_clear_pin_lock(&self, session: &Session, id: &AccountId) -> Result<(), DeskError> {
+        let refusal = if session.role != RepRole::Lead {
+            Some(("not_a_lead", "only a lead may clear a Support PIN lock; ask a lead".to_string()))
+        } else if session.account_id.as_ref() == Some(id) {
+            Some(("lead_own_account", "a lead never clears the lock on their own account".to_string()))
+        } else {
+            None
+        };
+        let Some((code, why)) = refusal else { return Ok(()) };
+        let policy_version = self.policy()?.version;
+        self.record_refusal(EventKind::PinLockCleared, NewEvent {
+            rep: Some(session.username.clone()),
+            account_id: Some(id.to_string()),
+            reason: Some(code.into()),
+            policy_version: Some(policy_version),
+            detail: Some(format!("not cleared: {why}")),
+            ..NewEvent::default()
+        });
+        Err(DeskError::Refused(why))
     }
 
     /// A lead clears a locked Support PIN (and its failure count), with a reason that is audited.

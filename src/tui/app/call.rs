@@ -273,11 +273,15 @@ impl App {
         }
     }
 
-    /// Leads get the reason prompt; a rep is told at once (the core refuses a rep as well).
+    /// Leads get the reason prompt; a rep is told at once, and the core records the attempt.
     pub(super) fn start_clear_lock(&mut self) {
-        let (Some(session), Some((_, name))) = (self.session.clone(), self.caller()) else { return };
-        if session.role != crate::desk::RepRole::Lead {
-            return self.refuse("Only a lead can clear a Support PIN lock; ask your lead.");
+        let (Some(session), Some((id, name))) = (self.session.clone(), self.caller()) else { return };
+        match self.desk.may_clear_pin_lock(&session, &id) {
+            Ok(()) => {}
+            Err(DeskError::Refused(_)) if session.role != crate::desk::RepRole::Lead => {
+                return self.refuse("Only a lead can clear a Support PIN lock; ask your lead.");
+            }
+            Err(e) => return self.error(e),
         }
         let locked = self.find::<Card>().is_some_and(|c| c.card.account.pin_locked);
         if !locked {
