@@ -451,7 +451,7 @@ fn the_pattern_views_equal_a_plain_count_of_the_events_for_every_range() {
             let (key, other) = if by_account { (account, rep) } else { (rep, account) };
             let Some(key) = key.clone().filter(|_| in_range && rep_ok) else { continue };
             let g = groups.entry(key).or_insert_with(|| (0, 0, BTreeSet::new(), at.clone(), at.clone()));
-            g.0 += 1;
+            g.0 += i64::from(kind == "pin_rejected");
             g.1 += i64::from(kind == "pin_locked");
             g.2.extend(other.clone());
             g.3 = g.3.clone().min(at.clone());
@@ -471,7 +471,8 @@ fn the_pattern_views_equal_a_plain_count_of_the_events_for_every_range() {
                 last_at,
             })
             .collect();
-        rows.sort_by(|a, b| b.spread.cmp(&a.spread).then(b.failures.cmp(&a.failures)).then(a.key.cmp(&b.key)));
+        let both = |r: &FailureSpread| r.failures + r.lockouts;
+        rows.sort_by(|a, b| b.spread.cmp(&a.spread).then(both(b).cmp(&both(a))).then(a.key.cmp(&b.key)));
         rows.truncate(SPREAD_ROWS);
         rows
     };

@@ -143,7 +143,7 @@ fn the_chart_draws_failed_pin_checks_per_day_of_the_week() {
     h.press(Key::Tab);
     let s = h.screen();
     assert!(s.contains("View: Chart of failed PIN checks"), "{s}");
-    assert!(s.contains("Failed PIN checks 7, lockouts 0, per day"), "{s}");
+    assert!(s.contains("Failed PIN checks 7, lockouts 0 (a bar counts both), per day"), "{s}");
     assert!(s.contains("No lockouts in this range."), "{s}");
     // Bars are drawn with block characters, the counts on them.
     assert!(s.contains('█'), "{s}");
@@ -358,4 +358,27 @@ fn a_long_pattern_list_scrolls_so_the_selected_row_stays_in_sight() {
     let y = s.lines().position(|l| l.contains("X-036")).expect("row") as u16;
     let x = s.lines().nth(y as usize).and_then(|l| l.find("X-036")).expect("column") as u16;
     assert_ne!(buffer[(x, y)].bg, Color::Reset, "the selected row is marked");
+}
+
+#[test]
+fn without_colour_a_lockout_bar_is_marked_in_the_chart() {
+    let mut h = Harness::new(100, 30, Theme { color: false });
+    h.app.set_utc_offset(FixedOffset::east_opt(0).expect("offset"));
+    {
+        use support_desk::desk::audit::{self, EventKind, NewEvent};
+        let mut conn = rusqlite::Connection::open(h.db()).expect("open");
+        let tx = conn.transaction().expect("tx");
+        let e = NewEvent { rep: Some("rita".into()), account_id: Some("S-2001".into()), outcome: "locked".into(), ..NewEvent::default() };
+        audit::append(&tx, chrono::Utc::now(), EventKind::PinLocked, &e).expect("append");
+        tx.commit().expect("commit");
+    }
+    h.sign_in("leo", "leo-demo-pass");
+    h.press(Key::Ctrl('r'));
+    while !h.screen().contains("View: Chart") {
+        h.press(Key::Tab);
+    }
+    h.press(Key::Char('t'));
+    let s = h.screen();
+    assert!(s.contains("Lockouts (bars marked !)"), "{s}");
+    assert!(s.lines().any(|l| l.contains("1!")), "the bar's number carries the mark: {s}");
 }

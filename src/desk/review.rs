@@ -234,7 +234,8 @@ pub struct FailureSpread {
     pub key: String,
     /// The account's or rep's name.
     pub name: Option<String>,
-    /// Failed Support PIN checks (rejections and lockouts).
+    /// Failed Support PIN checks (rejections; the lockouts are counted apart). The list is ordered
+    /// by both together, the failures the views look for.
     pub failures: i64,
     /// Lockouts among them.
     pub lockouts: i64,
@@ -689,7 +690,7 @@ impl Desk {
             Ok(FailureSpread {
                 key: r.get(0)?,
                 name: r.get(1)?,
-                failures: r.get(2)?,
+                failures: r.get::<_, i64>(2)? - r.get::<_, Option<i64>>(3)?.unwrap_or(0),
                 lockouts: r.get::<_, Option<i64>>(3)?.unwrap_or(0),
                 spread: r.get(4)?,
                 first_at: r.get::<_, Option<String>>(5)?.unwrap_or_default(),
@@ -749,11 +750,12 @@ impl Desk {
         for (key, failures, spread) in found {
             w.args[key_at] = Value::Text(key.clone());
             let row = detail.query_row(rusqlite::params_from_iter(w.args.iter()), |r| {
+                let lockouts = r.get::<_, Option<i64>>(1)?.unwrap_or(0);
                 Ok(FailureSpread {
                     key,
                     name: r.get(0)?,
-                    failures,
-                    lockouts: r.get::<_, Option<i64>>(1)?.unwrap_or(0),
+                    failures: failures - lockouts,
+                    lockouts,
                     spread,
                     first_at: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
                     last_at: r.get::<_, Option<String>>(3)?.unwrap_or_default(),

@@ -448,7 +448,10 @@ impl AuditReview {
         };
         f.render_widget(
             Paragraph::new(Line::styled(
-                fit(&format!("Failed PIN checks {failures}, lockouts {lockouts}, per {per}{span}"), top.width as usize),
+                fit(
+                    &format!("Failed PIN checks {failures}, lockouts {lockouts} (a bar counts both), per {per}{span}"),
+                    top.width as usize,
+                ),
                 theme.title(),
             )),
             top,
@@ -467,7 +470,9 @@ impl AuditReview {
                 };
                 let total = (b.failures + b.lockouts).max(0) as u64;
                 let style = if b.lockouts > 0 { theme.error() } else { theme.warn() };
-                let bar = Bar::default().value(total).style(style).text_value(if total > 0 { total.to_string() } else { String::new() });
+                // Without colour a bar with lockouts is marked "!" on its number, so it never rests on colour alone.
+                let mark = if b.lockouts > 0 && !theme.color { "!" } else { "" };
+                let bar = Bar::default().value(total).style(style).text_value(if total > 0 { format!("{total}{mark}") } else { String::new() });
                 if bar_w >= 2 { bar.label(Line::raw(label)) } else { bar }
             })
             .collect();
@@ -481,7 +486,8 @@ impl AuditReview {
         let words = if locked.is_empty() {
             "No lockouts in this range.".to_string()
         } else {
-            format!("Lockouts (red bars): {}", locked.join(", "))
+            let marked = if theme.color { "red bars" } else { "bars marked !" };
+            format!("Lockouts ({marked}): {}", locked.join(", "))
         };
         f.render_widget(Paragraph::new(Line::raw(fit(&words, legend.width as usize * 2))).wrap(Wrap { trim: true }), legend);
     }
