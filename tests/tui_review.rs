@@ -382,3 +382,33 @@ fn without_colour_a_lockout_bar_is_marked_in_the_chart() {
     assert!(s.contains("Lockouts (bars marked !)"), "{s}");
     assert!(s.lines().any(|l| l.contains("1!")), "the bar's number carries the mark: {s}");
 }
+
+#[test]
+fn a_refused_review_note_stays_in_its_prompt_and_a_pasted_case_number_filters() {
+    let mut h = leo_reviewing();
+    let before = h.head_seq();
+    h.press(Key::Char('R'));
+    h.type_text("Reviewed ticket 12 34");
+    h.press(Key::Enter);
+    let s = h.screen();
+    assert!(s.contains("must not contain 4 or more digits"), "{s}");
+    assert!(s.contains("Reviewed ticket 12 34"), "the note is still there to correct: {s}");
+    for _ in 0..6 {
+        h.press(Key::Backspace);
+    }
+    h.type_text(" ok");
+    h.press(Key::Enter);
+    let events = h.events_after(before);
+    assert!(events.iter().any(|e| e.0 == "audit_reviewed" && e.2 == "ok"), "{events:?}");
+    let detail: String = rusqlite::Connection::open(h.db())
+        .expect("open")
+        .query_row("SELECT detail FROM audit_events WHERE kind = 'audit_reviewed' ORDER BY seq DESC LIMIT 1", [], |r| r.get(0))
+        .expect("the review");
+    assert!(detail.contains("Reviewed ticket ok"), "{detail}");
+    // A case number pasted as the lists show it: "#1 ".
+    h.press(Key::Char('c'));
+    h.paste("#1 ");
+    h.press(Key::Enter);
+    let filters = h.screen().lines().find(|l| l.contains("Filters:")).expect("filters").to_string();
+    assert!(filters.contains("case #1") || filters.contains("case 1"), "{filters}");
+}

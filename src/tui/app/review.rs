@@ -85,7 +85,12 @@ impl App {
                 }
                 self.refresh_review();
             }
-            Err(e) => self.error(e),
+            Err(e) => {
+                if let Some(r) = self.find_mut::<AuditReview>() {
+                    r.reopen_prompt(false, text.to_string());
+                }
+                self.error(e)
+            }
         }
     }
 
@@ -104,7 +109,14 @@ impl App {
                 ));
                 self.refresh_review();
             }
-            Err(e) => self.error(e),
+            Err(e) => {
+                if matches!(e, DeskError::Invalid(_))
+                    && let Some(r) = self.find_mut::<AuditReview>()
+                {
+                    r.reopen_prompt(true, note.to_string());
+                }
+                self.error(e)
+            }
         }
     }
 

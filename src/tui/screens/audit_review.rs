@@ -133,6 +133,12 @@ impl AuditReview {
         self.failed = None;
     }
 
+    /// The review note or the custom range the core refused, back in its prompt to be corrected
+    /// (never thrown away with the refusal).
+    pub fn reopen_prompt(&mut self, note: bool, text: String) {
+        self.prompt = Some((if note { Prompt::Note } else { Prompt::Custom }, text));
+    }
+
     /// A new chart.
     pub fn set_chart(&mut self, chart: FailureChart) {
         self.chart = Some(chart);
@@ -543,7 +549,12 @@ impl View for AuditReview {
 
     fn paste(&mut self, text: &str) -> Option<Action> {
         let (kind, value) = self.prompt.as_mut()?;
-        value.push_str(&one_line(text));
+        if *kind == Prompt::Case {
+            // "#5 " as the lists show a case: its digits, as typing would keep them.
+            value.extend(text.chars().filter(char::is_ascii_digit));
+        } else {
+            value.push_str(&one_line(text));
+        }
         matches!(kind, Prompt::Rep | Prompt::Account | Prompt::Case).then(|| self.apply_prompt())
     }
 
