@@ -551,3 +551,34 @@ fn a_range_that_ends_before_it_starts_is_refused() {
     assert_eq!(TimeRange::between(None, None).expect("open"), TimeRange::All);
     assert_eq!(TimeRange::between(Some(early), Some(late)).expect("in order"), TimeRange::Custom { since: Some(early), until: Some(late) });
 }
+
+#[test]
+fn a_date_alone_as_the_end_of_a_range_means_the_end_of_that_day() {
+    use support_desk::desk::review::{parse_time, parse_until};
+    let now = start();
+    let ist = FixedOffset::east_opt(5 * 3600 + 1800).expect("offset");
+    for offset in [utc(), ist] {
+        let since = parse_time("2031-06-01", now, offset).expect("since");
+        let until = parse_until("2031-06-01", now, offset).expect("until");
+        assert_eq!(until - since, Duration::days(1), "{offset}");
+        // A time keeps its meaning as typed.
+        assert_eq!(parse_until("2031-06-01 13:05", now, offset).expect("t"), parse_time("2031-06-01 13:05", now, offset).expect("t"));
+        assert_eq!(parse_until("7d", now, offset).expect("age"), now - Duration::days(7));
+    }
+    // The day itself is in the range: an event at noon of 2031-06-01 is found by 2031-06-01..2031-06-01.
+    let mut f = Fixture::new();
+    let at = parse_time("2031-06-01 12:00", f.clock.now(), utc()).expect("noon");
+    f.clock.advance(at - f.clock.now());
+    let rita = f.rita();
+    f.desk.check_pin(&rita, &id("S-2001"), &pin("0000")).expect("check");
+    f.clock.advance(Duration::days(3));
+    let leo = f.leo();
+    let range = TimeRange::between(
+        Some(parse_time("2031-06-01", f.clock.now(), utc()).expect("since")),
+        Some(parse_until("2031-06-01", f.clock.now(), utc()).expect("until")),
+    )
+    .expect("range");
+    let filter = ReviewFilter { range, ..ReviewFilter::default() };
+    let page = f.desk.review_page(Some(&leo), &filter, EventView::FailedPinChecks, None, 10).expect("page");
+    assert_eq!(page.events.len(), 1, "{:?}", page.events);
+}

@@ -267,10 +267,8 @@ fn verify_file(file: &Path, json: bool) -> Result<Exit, CliError> {
 /// The time range from --since/--until (local dates in the machine's time zone).
 fn time_range(desk: &Desk, args: &RangeArgs) -> Result<TimeRange, CliError> {
     let offset = *chrono::Local::now().offset();
-    let read = |t: &Option<String>| -> Result<_, CliError> {
-        t.as_deref().map(|t| parse_time(t, desk.now(), offset)).transpose().map_err(CliError::from)
-    };
-    let (since, until) = (read(&args.since)?, read(&args.until)?);
+    let since = args.since.as_deref().map(|t| parse_time(t, desk.now(), offset)).transpose()?;
+    let until = args.until.as_deref().map(|t| crate::desk::review::parse_until(t, desk.now(), offset)).transpose()?;
     Ok(TimeRange::between(since, until)?)
 }
 

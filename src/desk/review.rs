@@ -1019,6 +1019,18 @@ fn bucket_start(t: DateTime<FixedOffset>, size: BucketSize) -> DateTime<FixedOff
 /// Reads a time for `--since`/`--until` and the custom range: RFC 3339 (`2031-06-09T13:05:00Z`),
 /// a local date (`2031-06-09`, the start of that day) or date and time (`2031-06-09 13:05`) in
 /// `offset`, or an age (`90m`, `24h`, `7d`, `2w`: that long before `now`).
+/// The end of a range as typed: like [`parse_time`], but a date alone means the end of that day
+/// (`..2031-06-09` includes the 9th; `2031-06-09..2031-06-09` is that whole day).
+pub fn parse_until(text: &str, now: DateTime<Utc>, offset: FixedOffset) -> Result<DateTime<Utc>, DeskError> {
+    let start = parse_time(text, now, offset)?;
+    if NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").is_ok() {
+        // The next local midnight (a day is not always 24 hours where clocks change; with a fixed
+        // offset it is).
+        return Ok(start + Duration::days(1));
+    }
+    Ok(start)
+}
+
 pub fn parse_time(text: &str, now: DateTime<Utc>, offset: FixedOffset) -> Result<DateTime<Utc>, DeskError> {
     let text = text.trim();
     let bad = || {

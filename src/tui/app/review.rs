@@ -73,11 +73,18 @@ impl App {
         let now = self.desk.now();
         let offset = self.utc_offset;
         let (since, until) = text.split_once("..").unwrap_or((text, ""));
-        let read = |t: &str| -> Result<Option<chrono::DateTime<chrono::Utc>>, DeskError> {
+        let read = |t: &str, end: bool| -> Result<Option<chrono::DateTime<chrono::Utc>>, DeskError> {
             let t = t.trim();
-            if t.is_empty() { Ok(None) } else { crate::desk::review::parse_time(t, now, offset).map(Some) }
+            if t.is_empty() {
+                Ok(None)
+            } else if end {
+                crate::desk::review::parse_until(t, now, offset).map(Some)
+            } else {
+                crate::desk::review::parse_time(t, now, offset).map(Some)
+            }
         };
-        let range = read(since).and_then(|s| read(until).and_then(|u| crate::desk::review::TimeRange::between(s, u)));
+        let range =
+            read(since, false).and_then(|s| read(until, true).and_then(|u| crate::desk::review::TimeRange::between(s, u)));
         match range {
             Ok(range) => {
                 if let Some(r) = self.find_mut::<AuditReview>() {
