@@ -765,3 +765,18 @@ fn the_card_and_the_verdict_agree_on_this_calls_match() {
     h.press(Key::Char('a'));
     assert!(h.screen().contains("VERIFY THE SUPPORT PIN FIRST"), "{}", h.screen());
 }
+
+#[test]
+fn the_header_keeps_title_and_name_apart_in_a_narrow_window() {
+    let mut h = Harness::new(60, 16, COLOR);
+    h.open_caller("carla");
+    h.press(Key::Char('c'));
+    h.press(Key::Char('o'));
+    h.type_text("okafor");
+    h.press(Key::Enter);
+    h.press(Key::Char('r'));
+    assert_eq!(h.app.view(), ScreenId::CaseReply, "{}", h.screen());
+    let header = h.screen().lines().next().expect("header").to_string();
+    assert!(header.ends_with("Rita Alvarez (rep) "), "{header:?}");
+    assert!(header.contains('…') && header.contains("…  "), "the title gives way, two spaces before the name: {header:?}");
+}

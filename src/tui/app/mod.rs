@@ -459,13 +459,17 @@ impl App {
             Some(s) => format!("{} ({}) ", s.display_name, s.role.as_str()),
             None => "not signed in ".to_string(),
         };
-        let title = format!(" support-desk · {}", view.title());
-        let pad = (area.width as usize).saturating_sub(width(&title) + width(&who));
+        // The screen's title on the left, who is signed in on the right, at least two spaces
+        // between them; each gives way (cut with "…") rather than running into the other.
+        let total = area.width as usize;
+        let who = fit(&who, total.saturating_sub(2) / 2);
+        let title = fit(&format!(" support-desk · {}", view.title()), total.saturating_sub(width(&who) + 2));
+        let pad = total.saturating_sub(width(&title) + width(&who));
         f.render_widget(
             Paragraph::new(Line::from(vec![
                 Span::styled(title, self.theme.title()),
                 Span::raw(" ".repeat(pad)),
-                Span::styled(fit(&who, area.width as usize / 2), self.theme.dim()),
+                Span::styled(who, self.theme.dim()),
             ])),
             header,
         );
