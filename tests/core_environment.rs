@@ -123,3 +123,46 @@ fn a_directory_given_as_the_database_is_named_as_such_and_left_alone() {
         assert_eq!(meta.permissions().mode() & 0o777, mode, "its mode is unchanged");
     }
 }
+
+/// A database on a read-only mount (a copy handed to an auditor, a snapshot): `check` reads it
+/// as it is, since nothing can change it, and says what to do when a write-ahead log beside it
+/// holds part of it. Needs a bind mount (root); skipped where that is not allowed.
+#[test]
+fn check_reads_a_database_on_a_read_only_mount() {
+    use std::process::Command;
+    let f = common::Fixture::new();
+    let path = f.path.clone();
+    drop(f.desk);
+    let src = path.parent().expect("dir").to_path_buf();
+    let mnt = tempfile::tempdir().expect("mount point");
+    let mounted = Command::new("mount").arg("--bind").arg(&src).arg(mnt.path()).status().is_ok_and(|s| s.success())
+        && Command::new("mount").args(["-o", "remount,bind,ro"]).arg(mnt.path()).status().is_ok_and(|s| s.success());
+    if !mounted {
+        let _ = Command::new("umount").arg(mnt.path()).status();
+        eprintln!("cannot make a read-only bind mount here; skipped");
+        return;
+    }
+    let on_mount = mnt.path().join(path.file_name().expect("name"));
+    let wal_has_content = std::fs::metadata(format!("{}-wal", path.display())).is_ok_and(|m| m.len() > 0);
+    let result = support_desk::desk::check::check(&on_mount);
+    let _ = Command::new("umount").arg(mnt.path()).status();
+    match result {
+        Ok(health) => {
+            assert!(!wal_has_content, "a log with content must not be left out silently");
+            assert!(health.is_sound(), "{health:?}");
+        }
+        Err(e) => {
+            assert!(wal_has_content, "{e}");
+            assert!(e.to_string().contains("copy the database with its -wal file"), "{e}");
+        }
+    }
+    // With the log folded into the file, the check reads it.
+    rusqlite::Connection::open(&path).expect("open").query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).expect("checkpoint");
+    let mounted = Command::new("mount").arg("--bind").arg(&src).arg(mnt.path()).status().is_ok_and(|s| s.success())
+        && Command::new("mount").args(["-o", "remount,bind,ro"]).arg(mnt.path()).status().is_ok_and(|s| s.success());
+    assert!(mounted, "mounted once, mounts again");
+    let result = support_desk::desk::check::check(&on_mount);
+    let _ = Command::new("umount").arg(mnt.path()).status();
+    let health = result.expect("a read-only copy is checked");
+    assert!(health.is_sound(), "{health:?}");
+}

@@ -50,8 +50,12 @@ pub fn check(path: &Path) -> Result<Health, DeskError> {
             DeskError::Storage { path: path.to_path_buf(), cause: describe_sqlite(&e) }
         }
     };
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-        .map_err(fail)?;
+    let conn = match Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .and_then(|c| c.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).map(|_| c))
+    {
+        Ok(conn) => conn,
+        Err(e) => open_where_nothing_can_change(path).ok_or_else(|| fail(e))??,
+    };
     let schema_version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(fail)?;
     let mut problems = Vec::new();
     {
@@ -89,6 +93,49 @@ pub fn check(path: &Path) -> Result<Health, DeskError> {
         None
     };
     Ok(Health { problems, schema_version, chain, failure_rollup, search_index })
+}
+
+/// A database SQLite cannot open read-only the usual way because it cannot make the shared-memory
+/// file beside it (a read-only mount, a copy in a read-only directory): when no write-ahead log
+/// with content lies beside it, the file alone holds everything, and nothing can change it while
+/// it is checked, so it is opened as immutable. `None` when that does not apply (the original
+/// error stands); an error when a log with content would be left out.
+fn open_where_nothing_can_change(path: &Path) -> Option<Result<Connection, DeskError>> {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let wal = std::path::PathBuf::from(wal);
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir_writable = rustix::fs::access(dir, rustix::fs::Access::WRITE_OK).is_ok();
+    if dir_writable {
+        return None;
+    }
+    if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+        return Some(Err(DeskError::Storage {
+            path: path.to_path_buf(),
+            cause: format!(
+                "it lies in a directory that cannot be written (a read-only mount?) beside a write-ahead log ({}) \
+                 that SQLite reads only with write access there; copy the database with its -wal file to a \
+                 writable directory and check the copy",
+                wal.display()
+            ),
+        }));
+    }
+    let uri = format!("file:{}?immutable=1", uri_path(path));
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+    Some(Connection::open_with_flags(uri, flags).map_err(|e| DeskError::Storage { path: path.to_path_buf(), cause: describe_sqlite(&e) }))
+}
+
+/// `path` for a `file:` URI: absolute, with the characters a URI gives meaning to escaped.
+fn uri_path(path: &Path) -> String {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = String::new();
+    for b in absolute.as_os_str().as_encoded_bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'_' | b'.' | b'~' => out.push(*b as char),
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
 }
 
 /// Accounts sampled for the search index's content (spread evenly over the directory).
