@@ -272,8 +272,14 @@ fn an_approval_expires_after_24_hours_and_the_verdict_reverts() {
     check(&mut f, &rita, case, "S-2001", "3357");
     assert_eq!(verdict_code(&mut f, &rita, case), "assist");
 
-    // Two minutes later the approval has expired.
+    // Two minutes later the approval has expired. Before any verdict records it, the lists show
+    // the case as awaiting a new approval (it is stored as approved until then).
     f.clock.advance(Duration::minutes(2));
+    let awaiting = CaseFilter { status: Some(CaseStatus::AwaitingApproval), limit: 10, ..CaseFilter::default() };
+    let listed = f.desk.list_cases(&awaiting).expect("list");
+    assert!(listed.iter().any(|c| c.id == case && c.status == CaseStatus::AwaitingApproval), "{listed:?}");
+    let approved = CaseFilter { status: Some(CaseStatus::Approved), limit: 10, ..CaseFilter::default() };
+    assert!(f.desk.list_cases(&approved).expect("list").iter().all(|c| c.id != case));
     let start = f.head_seq();
     let v = f.desk.case_verdict(&rita, case).expect("verdict");
     assert!(matches!(v.shown.decision.verdict, Verdict::NeedsApproval { .. }), "{v:?}");

@@ -356,3 +356,26 @@ fn n_on_a_case_ends_the_call_like_everywhere_else_and_never_starts_a_note() {
     let kinds: Vec<String> = h.events_after(before).into_iter().map(|e| e.0).collect();
     assert_eq!(kinds, ["call_ended", "account_viewed"]);
 }
+
+#[test]
+fn an_approval_that_ran_out_shows_so_before_any_verdict_records_it() {
+    let mut h = Harness::new(100, 32, COLOR);
+    start_case(&mut h, "carla", Some("okafor"));
+    h.press(Key::Char('r'));
+    h.type_text("<r1@mail.example>");
+    h.press(Key::Enter);
+    h.type_text("ada.okafor@harbor.example");
+    h.press(Key::Enter);
+    assert!(h.screen().contains("✔ Dr. Ada Okafor by reply on the case, until"), "{}", h.screen());
+    // Its end passes (as a day going by would): the case read again says so at once.
+    rusqlite::Connection::open(h.db())
+        .expect("open")
+        .execute("UPDATE approvals SET expires_at = '2000-01-01T00:00:00.000Z'", [])
+        .expect("age the approval");
+    h.press(Key::Esc);
+    assert_eq!(h.app.view(), ScreenId::Card, "{}", h.screen());
+    h.press(Key::Enter);
+    let s = h.screen();
+    assert_eq!(h.app.view(), ScreenId::Case, "{s}");
+    assert!(s.contains("✖ Dr. Ada Okafor's approval ran out at 2000-01-01 00:00"), "{s}");
+}

@@ -1136,9 +1136,14 @@ impl Desk {
     pub fn list_cases(&self, filter: &CaseFilter) -> Result<Vec<CaseSummary>, DeskError> {
         let mut where_ = vec!["1 = 1".to_string()];
         let mut args: Vec<rusqlite::types::Value> = Vec::new();
-        if let Some(status) = filter.status {
-            args.push(status.as_str().to_string().into());
-            where_.push(format!("c.status = ?{}", args.len()));
+        // Listed as it stands now: an approved case whose approvals have all run out (no verdict
+        // has recorded it yet) is awaiting a new approval.
+        args.push(to_db(self.clock.now()).into());
+        let status = "CASE WHEN c.status = 'approved' AND NOT EXISTS (SELECT 1 FROM approvals a WHERE a.case_id = c.id \
+                      AND a.expired_seq IS NULL AND a.expires_at > ?1) THEN 'awaiting_approval' ELSE c.status END";
+        if let Some(wanted) = filter.status {
+            args.push(wanted.as_str().to_string().into());
+            where_.push(format!("{status} = ?{}", args.len()));
         }
         if let Some(rep) = filter.touched_by {
             args.push(rep.into());
@@ -1152,8 +1157,9 @@ impl Desk {
             where_.push(format!("(c.caller_id = ?{0} OR c.target_id = ?{0})", args.len()));
         }
         args.push((filter.limit.max(1) as i64).into());
+        let select = SUMMARY_SELECT.replacen("c.status,", &format!("{status},"), 1);
         let sql_text = format!(
-            "{SUMMARY_SELECT} WHERE {} ORDER BY coalesce(c.closed_at, c.opened_at) DESC, c.id DESC LIMIT ?{}",
+            "{select} WHERE {} ORDER BY coalesce(c.closed_at, c.opened_at) DESC, c.id DESC LIMIT ?{}",
             where_.join(" AND "),
             args.len()
         );

@@ -93,7 +93,10 @@ impl App {
     /// Shows a case over the screen it was opened from (Esc comes back to it).
     pub(super) fn show_case(&mut self, id: CaseId) {
         match self.desk.case_detail(id) {
-            Ok(detail) => self.push(CaseView::new(detail)),
+            Ok(detail) => {
+                let now = self.desk.now();
+                self.push(CaseView::new(detail, now))
+            }
             Err(e) => self.error(e),
         }
     }
@@ -106,9 +109,10 @@ impl App {
     fn reload_case(&mut self) {
         let Some(id) = self.case_id() else { return };
         let detail = self.desk.case_detail(id);
+        let now = self.desk.now();
         let Some(c) = self.find_mut::<CaseView>() else { return };
         match detail {
-            Ok(detail) => *c = CaseView::new(detail),
+            Ok(detail) => *c = CaseView::new(detail, now),
             Err(DeskError::SessionEnded) => self.error(DeskError::SessionEnded),
             Err(e) => c.failed = Some(e.to_string()),
         }

@@ -22,6 +22,9 @@ pub struct CaseView {
     pub scroll: usize,
     /// Why the case could not be read again after a change: said instead of the old timeline.
     pub failed: Option<String>,
+    /// When the case was read, as stored (an approval whose end is before this has run out;
+    /// drawing never reads a clock).
+    pub read_at: String,
 }
 
 /// "09:32" for an audit timestamp, in local time; the date too when it is not `today`.
@@ -36,10 +39,10 @@ fn when(at: &str, today: Option<chrono::NaiveDate>) -> String {
 }
 
 impl CaseView {
-    pub fn new(detail: CaseDetail) -> CaseView {
+    pub fn new(detail: CaseDetail, now: chrono::DateTime<chrono::Utc>) -> CaseView {
         // Start at the end of the timeline: the newest events are what the rep just did.
         let scroll = detail.timeline.len();
-        CaseView { detail, scroll, failed: None }
+        CaseView { detail, scroll, failed: None, read_at: crate::desk::clock::to_db(now) }
     }
 
     /// "Case #3: Carla Mendes, on behalf of Dr. Ada Okafor (P-1001)"
@@ -120,10 +123,17 @@ impl View for CaseView {
         lines.push(row("Verified", verified.0, verified.1));
         if let Some(a) = &d.approver {
             let current = d.approvals.iter().rev().find(|x| x.provider.id == a.id && !x.expired);
+            let until = |x: &crate::desk::Approval| x.expires_at.get(..16).unwrap_or(&x.expires_at).replace('T', " ");
             match current {
+                // Its end has passed but no verdict has recorded that yet: it no longer counts.
+                Some(x) if x.expires_at <= self.read_at => lines.push(row(
+                    "Approval",
+                    format!("✖ {}'s approval ran out at {}: v records it; a new approval is needed", x.provider.name, until(x)),
+                    theme.error(),
+                )),
                 Some(x) => lines.push(row(
                     "Approval",
-                    format!("✔ {} by {}, until {}", x.provider.name, x.method.label(), x.expires_at.get(..16).unwrap_or(&x.expires_at).replace('T', " ")),
+                    format!("✔ {} by {}, until {}", x.provider.name, x.method.label(), until(x)),
                     theme.good(),
                 )),
                 None => {
