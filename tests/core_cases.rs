@@ -546,6 +546,7 @@ fn an_unlock_case_is_decided_by_unlocking_it_and_closes_assisted_only_then() {
     // Again: not locked any more, nothing changes, still recorded.
     let again = f.desk.unlock_in_case(&rita, case, "called back on the number of record").expect("unlock again");
     assert!(!again.unlocked);
+    assert!(again.verdict.next_step.contains("not locked"), "the caller is told, not promised an unlock: {}", again.verdict.next_step);
     f.desk.close_case(&rita, case, CaseOutcome::Assisted).expect("close as assisted");
     // An unlock on a case that asks for something else is refused.
     let other = open(&mut f, &rita, "S-2001", None);

@@ -17,7 +17,7 @@ use super::pin_check::PinCheck;
 use super::policy::{Approver, Decision, Policy, Request, Verdict};
 use super::reps::{Session, require_active};
 use super::store::sql;
-use super::verdicts::{Unlocked, VerdictShown, append_verdict, gather_and_decide, identified_note, record_unlock, shown};
+use super::verdicts::{Unlocked, VerdictShown, append_verdict, gather_and_decide, identified_note, record_unlock, shown, unlocked_result};
 use super::Desk;
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
@@ -916,7 +916,7 @@ impl Desk {
             )?;
             let unlocked =
                 decision.verdict == Verdict::Assist && record_unlock(tx, session, &caller, now, &policy, &note, Some(case_id.0))?;
-            Ok(Unlocked { verdict: shown(decision, None, policy.version, seq), unlocked })
+            Ok(unlocked_result(shown(decision, None, policy.version, seq), unlocked))
         })
     }
 

@@ -140,9 +140,20 @@ impl Desk {
             let (decision, _, seq) =
                 record_verdict(tx, session, caller, &Request::Unlock, now, &policy, Some(&note))?;
             let unlocked = decision.verdict == Verdict::Assist && record_unlock(tx, session, caller, now, &policy, &note, None)?;
-            Ok(Unlocked { verdict: shown(decision, None, policy.version, seq), unlocked })
+            Ok(unlocked_result(shown(decision, None, policy.version, seq), unlocked))
         })
     }
+}
+
+/// The result of an unlock: when the account turned out not to be locked, the sentence for the
+/// caller says so instead of promising an unlock.
+pub(crate) fn unlocked_result(mut verdict: VerdictShown, unlocked: bool) -> Unlocked {
+    if !unlocked && verdict.decision.verdict == Verdict::Assist {
+        verdict.next_step = "Your account is not locked, so there was nothing to unlock: you can sign in as usual. \
+                             If signing in still fails, let's look at that together."
+            .into();
+    }
+    Unlocked { verdict, unlocked }
 }
 
 /// The note of how an unlock caller was identified, normalised; refused when too short or when it
