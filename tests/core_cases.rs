@@ -434,7 +434,7 @@ fn statuses_move_only_along_the_lifecycle() {
     let rita = f.rita();
     let own = open(&mut f, &rita, "S-2001", None);
     let err = f.desk.set_case_status(&rita, own, CaseStatus::AwaitingApproval).expect_err("no approval needed");
-    assert!(err.to_string().contains("needs no provider's approval"), "{err}");
+    assert!(err.to_string().contains("no provider can approve"), "{err}");
     let err = f.desk.close_case(&rita, own, CaseOutcome::Assisted).expect_err("never assisted");
     assert!(err.to_string().contains("cannot close as assisted"), "{err}");
     let start = f.head_seq();

@@ -957,7 +957,7 @@ impl Desk {
             }
             let refusal: Option<(&str, String)> = match &approver {
                 None => Some(("no_approval_needed", format!(
-                    "case {case_id} needs no provider's approval (request: {})",
+                    "no provider can approve case {case_id}'s request ({}): it needs no approval, or the policy refuses it outright (v shows its verdict)",
                     case.request_label()
                 ))),
                 Some(a) => {
@@ -1039,7 +1039,7 @@ impl Desk {
                 (CaseStatus::Open, CaseStatus::AwaitingApproval) => {
                     if required_approver(tx, &case)?.is_none() {
                         return Err(DeskError::Invalid(format!(
-                            "case {case_id} needs no provider's approval ({}), so it cannot wait for one",
+                            "no provider can approve case {case_id}'s request ({}): it needs no approval, or the policy refuses it outright; so it cannot wait for one",
                             case.request_label()
                         )));
                     }

@@ -190,7 +190,7 @@ impl App {
         }
         let entry = if approver {
             let Some(a) = d.approver.clone() else {
-                return self.refuse("This case's request needs no provider's approval.");
+                return self.refuse("No provider can approve this case's request: it needs no approval, or the policy refuses it (v shows its verdict).");
             };
             PinEntry::new(format!("{} (approving provider, case #{id})", a.name), PinFor::CaseApprover(id, a.id))
         } else {
@@ -288,7 +288,7 @@ impl App {
             return;
         }
         let Some(a) = &c.detail.approver else {
-            return self.refuse("This case's request needs no provider's approval.");
+            return self.refuse("No provider can approve this case's request: it needs no approval, or the policy refuses it (v shows its verdict).");
         };
         let hint = format!(
             "Only {} ({}) can approve, by a reply from {}.",
