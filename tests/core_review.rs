@@ -582,3 +582,23 @@ fn a_date_alone_as_the_end_of_a_range_means_the_end_of_that_day() {
     let page = f.desk.review_page(Some(&leo), &filter, EventView::FailedPinChecks, None, 10).expect("page");
     assert_eq!(page.events.len(), 1, "{:?}", page.events);
 }
+
+#[test]
+fn failures_only_means_what_went_wrong_not_ordinary_verdicts() {
+    let mut f = Fixture::new();
+    let rita = f.rita();
+    let start = f.head_seq();
+    // Ordinary traffic: a "verify first" verdict, a match, an "approval needed" verdict.
+    f.desk.decide(&rita, &id("S-2001"), &Request::OwnAccount).expect("verify first");
+    f.desk.check_pin(&rita, &id("S-2001"), &pin("3356")).expect("match");
+    f.desk.decide(&rita, &id("S-2001"), &Request::OnBehalfOf(id("P-1001"))).expect("approval needed");
+    // What went wrong: a failed check and a failed sign-in.
+    f.desk.check_pin(&rita, &id("S-2002"), &pin("0000")).expect("fail");
+    assert_eq!(f.desk.sign_in("rita", "not-the-passphrase").expect("answer"), support_desk::desk::SignIn::Refused);
+    let leo = f.leo();
+    let filter = ReviewFilter { failures_only: true, ..ReviewFilter::default() };
+    let page = f.desk.review_page(Some(&leo), &filter, EventView::All, None, 50).expect("page");
+    let recent: Vec<(&str, &str)> =
+        page.events.iter().filter(|e| e.seq > start).map(|e| (e.kind.as_str(), e.outcome.as_str())).collect();
+    assert_eq!(recent, [("sign_in_failed", "fail"), ("pin_rejected", "fail")]);
+}

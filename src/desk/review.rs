@@ -523,7 +523,7 @@ impl Desk {
         }
         if filter.failures_only {
             // Written exactly as the partial index `audit_review_failures` is, so it is used.
-            w.push("e.outcome NOT IN ('ok', 'assist')".into());
+            w.push("e.outcome IN ('fail', 'locked', 'refused')".into());
         }
         if let Some(case) = filter.case_id {
             let p = w.arg(Value::Integer(case));

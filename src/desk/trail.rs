@@ -36,7 +36,8 @@ impl Desk {
             sql.push_str(&format!(" AND kind = ?{}", args.len()));
         }
         if filter.failures_only {
-            sql.push_str(" AND outcome NOT IN ('ok', 'assist')");
+            // Written exactly as the partial index `audit_review_failures` (migration 0011) is.
+            sql.push_str(" AND outcome IN ('fail', 'locked', 'refused')");
         }
         args.push(Value::Integer(filter.limit.max(1) as i64));
         sql.push_str(&format!(" ORDER BY seq DESC LIMIT ?{}", args.len()));

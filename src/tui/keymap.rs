@@ -328,7 +328,7 @@ const AUDIT_REVIEW: &[Binding] = &[
     b(&[Key::Char('r')], Cmd::ReviewRep, "rep", "Filter by rep: type a username, applied as you type (Enter keeps, Esc removes)", true),
     b(&[Key::Char('a')], Cmd::ReviewAccount, "account", "Filter by account: a name or an id, applied as you type (Enter keeps, Esc removes)", true),
     b(&[Key::Char('k')], Cmd::ReviewKind, "kind", "Filter by event kind (cycles through every kind, then all)", false),
-    b(&[Key::Char('f')], Cmd::ReviewFailures, "failures", "Failures only (on or off)", true),
+    b(&[Key::Char('f')], Cmd::ReviewFailures, "failures", "Failures only: failed, locked or refused (on or off)", true),
     b(&[Key::Char('c')], Cmd::ReviewCase, "case", "Filter by case number (Enter keeps, Esc removes)", false),
     b(&[Key::Char('x')], Cmd::ReviewClear, "clear", "Clear every filter", true),
     b(&[Key::Char('R')], Cmd::RecordReview, "record review", "Record a review: type a note, Enter records the range, the chain head and the note", true),

@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_pin_match_probe.sql"),
     include_str!("migrations/0009_failure_spread_indexes.sql"),
     include_str!("migrations/0010_imported_pin_digests.sql"),
+    include_str!("migrations/0011_failures_only.sql"),
 ];
 
 /// The schema version this build writes.
