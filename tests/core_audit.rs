@@ -121,6 +121,12 @@ fn the_holders_new_pin_is_audited_as_generated_and_viewed() {
     let start = f.head_seq();
     f.desk.generate_pin(&id("S-2004")).expect("generate");
     assert_eq!(f.kinds_after(start), ["pin_generated", "pin_viewed"]);
+    // No rep did it; the detail says how it was run and by which operating-system user.
+    let detail: String = f
+        .raw()
+        .query_row("SELECT detail FROM audit_events WHERE kind = 'pin_generated' ORDER BY seq DESC LIMIT 1", [], |r| r.get(0))
+        .expect("detail");
+    assert!(detail.contains("support-desk pin new") && detail.contains("OS user uid"), "{detail}");
 }
 
 #[test]

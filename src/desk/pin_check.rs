@@ -258,6 +258,11 @@ impl Desk {
         let now = self.clock.now();
         let at = to_db(now);
         let policy_version = self.policy()?.version;
+        // No rep does this; the trail still says which operating-system user ran it.
+        let by = format!(
+            "by the account holder's own Generate New PIN (run as `support-desk pin new` by OS user uid {})",
+            rustix::process::getuid().as_raw()
+        );
         self.store.write(|tx| {
             bind_key_id(tx, &key_id)?;
             let changed = tx
@@ -276,7 +281,7 @@ impl Desk {
                     outcome: "ok".into(),
                     reason: Some("holder".into()),
                     policy_version: Some(policy_version),
-                    detail: Some("by the account holder".into()),
+                    detail: Some(by.clone()),
                     ..NewEvent::default()
                 })?;
             }
