@@ -379,3 +379,19 @@ fn an_approval_that_ran_out_shows_so_before_any_verdict_records_it() {
     assert_eq!(h.app.view(), ScreenId::Case, "{s}");
     assert!(s.contains("✖ Dr. Ada Okafor's approval ran out at 2000-01-01 00:00"), "{s}");
 }
+
+#[test]
+fn after_three_failed_checks_of_the_approvers_pin_the_case_offers_only_the_reply() {
+    let mut h = Harness::new(100, 32, COLOR);
+    start_case(&mut h, "carla", Some("okafor"));
+    for _ in 0..3 {
+        pin(&mut h, 'i', "0000");
+    }
+    let s = h.screen();
+    assert!(s.contains("i: closed after 3 failed PINs"), "{s}");
+    let before = h.head_seq();
+    h.press(Key::Char('i'));
+    assert_eq!(h.app.view(), ScreenId::Case, "no PIN entry opens: {}", h.screen());
+    assert!(h.screen().replace("\n ", " ").contains("can approve only by replying on it"), "{}", h.screen());
+    assert_eq!(h.head_seq(), before, "nothing checked, nothing recorded");
+}

@@ -276,6 +276,9 @@ pub struct CaseDetail {
     /// That approver's email of record, where a reply must come from.
     pub approver_email: Option<String>,
     pub verification: Verification,
+    /// Failed checks of the approver's own Support PIN in this case: at the case's limit they can
+    /// no longer approve by calling in (only by reply).
+    pub approver_failures: i64,
     pub approvals: Vec<Approval>,
     pub notes: Vec<CaseNote>,
     pub timeline: Vec<AuditEvent>,
@@ -1185,6 +1188,10 @@ impl Desk {
                 None => None,
             };
             let verification = verification_of(conn, &summary, now, &policy)?;
+            let approver_failures = match &approver {
+                Some(a) => failures_in_case(conn, case_id, &a.id)?,
+                None => 0,
+            };
             let approvals = approvals_of(conn, case_id)?;
             let mut stmt = conn
                 .prepare_cached(
@@ -1216,7 +1223,17 @@ impl Desk {
                 .map_err(sql)?
                 .collect::<rusqlite::Result<Vec<_>>>()
                 .map_err(sql)?;
-            Ok(CaseDetail { summary, touched_by, approver, approver_email, verification, approvals, notes, timeline })
+            Ok(CaseDetail {
+                summary,
+                touched_by,
+                approver,
+                approver_email,
+                verification,
+                approver_failures,
+                approvals,
+                notes,
+                timeline,
+            })
         };
         read().map_err(|e| self.relabel(e))
     }

@@ -188,6 +188,12 @@ impl App {
             self.case_is_open();
             return;
         }
+        if approver && d.approver.is_some() && d.approver_failures >= d.verification.limit {
+            let n = d.approver_failures;
+            return self.refuse(format!(
+                "The approving provider's PIN failed {n} times in this case: they can approve only by replying on it now (r)."
+            ));
+        }
         let entry = if approver {
             let Some(a) = d.approver.clone() else {
                 return self.refuse("No provider can approve this case's request: it needs no approval, or the policy refuses it (v shows its verdict).");

@@ -138,9 +138,14 @@ impl View for CaseView {
                 )),
                 None => {
                     lines.push(row("Approver", format!("{} ({}) must approve", a.name, a.id), theme.warn()));
+                    let call_in = if d.approver_failures >= d.verification.limit {
+                        format!("i: closed after {} failed PINs", d.approver_failures)
+                    } else {
+                        "i: they call in with their own PIN".to_string()
+                    };
                     lines.push(row(
                         "Two ways",
-                        format!("r: their reply from {} · i: they call in with their own PIN", d.approver_email.as_deref().unwrap_or("?")),
+                        format!("r: their reply from {} · {call_in}", d.approver_email.as_deref().unwrap_or("?")),
                         plain,
                     ));
                 }
