@@ -780,3 +780,22 @@ fn the_header_keeps_title_and_name_apart_in_a_narrow_window() {
     assert!(header.ends_with("Rita Alvarez (rep) "), "{header:?}");
     assert!(header.contains('…') && header.contains("…  "), "the title gives way, two spaces before the name: {header:?}");
 }
+
+/// A lead shortens the idle timeout while a rep is signed in: it applies to that rep's screen too.
+#[test]
+fn a_shorter_idle_timeout_set_meanwhile_applies_to_a_signed_in_rep() {
+    let mut h = Harness::new(80, 24, COLOR);
+    h.open_caller("carla");
+    let start = std::time::Instant::now();
+    rusqlite::Connection::open(h.db())
+        .expect("open")
+        .execute("UPDATE policy_values SET value = 2 WHERE name = 'idle_timeout_minutes'", [])
+        .expect("policy");
+    h.app.tick(start + std::time::Duration::from_secs(90));
+    h.draw();
+    assert_eq!(h.app.view(), ScreenId::Card, "90 s idle is within the new 2 minutes");
+    h.app.tick(start + std::time::Duration::from_secs(125));
+    h.draw();
+    assert_eq!(h.app.view(), ScreenId::SignIn, "{}", h.screen());
+    assert!(h.screen().contains("Signed out after 2 minutes"), "{}", h.screen());
+}

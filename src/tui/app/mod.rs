@@ -85,6 +85,8 @@ pub struct App {
     last_input: Instant,
     /// The idle timeout in force, read once at sign-in (not on every tick).
     idle_minutes: u64,
+    /// When the idle timeout was last read from the policy.
+    idle_read_at: Instant,
 }
 
 /// The screen of type `T` nearest the top of `stack`. A free function, so the app can hold it
@@ -112,6 +114,7 @@ impl App {
             unrecorded_sign_out: None,
             last_input: Instant::now(),
             idle_minutes: 15,
+            idle_read_at: Instant::now(),
         }
     }
 
@@ -287,8 +290,17 @@ impl App {
         if match_ran_out {
             self.sync_call_verification();
         }
+        // A lead may shorten the idle timeout while reps are signed in: after a minute without a
+        // key the value in force is read again (at most every 10 seconds).
+        let idle = now.saturating_duration_since(self.last_input);
+        if idle >= Duration::from_secs(60) && now.saturating_duration_since(self.idle_read_at) >= Duration::from_secs(10) {
+            self.idle_read_at = now;
+            if let Ok(policy) = self.desk.policy() {
+                self.idle_minutes = policy.idle_timeout_minutes.max(1) as u64;
+            }
+        }
         let minutes = self.idle_minutes;
-        if now.saturating_duration_since(self.last_input) < Duration::from_secs(minutes * 60) {
+        if idle < Duration::from_secs(minutes * 60) {
             return;
         }
         let _ = self.desk.sign_out(&session, true);
