@@ -266,3 +266,15 @@ fn an_unlock_case_unlocks_with_case_unlock_and_then_closes_assisted() {
     assert_eq!(d.kinds(&id), ["case_opened", "verdict_shown", "account_unlocked", "case_closed"]);
     d.assert_chain_intact();
 }
+
+#[test]
+fn a_duplicate_is_closed_with_the_case_it_duplicates() {
+    let d = Demo::new();
+    let first = d.open("S-2001", None);
+    let again = d.open("S-2001", None);
+    let r = d.rita(&["case", "close", &again, "--outcome", "duplicate"], 2);
+    assert!(r.stderr.contains("--duplicate-of"), "{r:?}");
+    let r = d.rita(&["case", "close", &again, "--outcome", "duplicate", "--duplicate-of", &first], 0);
+    assert_eq!(r.stdout, format!("case {again} closed: duplicate of case {first}\n"));
+    d.assert_chain_intact();
+}

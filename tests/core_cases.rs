@@ -481,8 +481,32 @@ fn the_schema_refuses_unknown_statuses_and_changes_to_closed_cases() {
     let case = open(&mut f, &rita, "S-2001", None);
     let raw = f.raw();
     assert!(raw.execute("UPDATE cases SET status = 'maybe' WHERE id = ?1", [case.0]).is_err());
-    f.desk.close_case(&rita, case, CaseOutcome::Duplicate).expect("close");
+    f.desk.close_case(&rita, case, CaseOutcome::Abandoned).expect("close");
     assert!(raw.execute("UPDATE cases SET status = 'open' WHERE id = ?1", [case.0]).is_err(), "closed stays closed");
+}
+
+#[test]
+fn a_duplicate_names_the_case_it_duplicates() {
+    let mut f = Fixture::new();
+    let rita = f.rita();
+    let first = open(&mut f, &rita, "S-2001", None);
+    let again = open(&mut f, &rita, "S-2001", None);
+    let start = f.head_seq();
+    for (of, why) in [(None, "say which case"), (Some(again), "cannot duplicate itself"), (Some(CaseId(999)), "case 999")] {
+        let err = match of {
+            None => f.desk.close_case(&rita, again, CaseOutcome::Duplicate),
+            Some(of) => f.desk.close_case_as_duplicate(&rita, again, of),
+        }
+        .expect_err("refused");
+        assert!(err.to_string().contains(why), "{err}");
+    }
+    assert_eq!(f.head_seq(), start, "nothing recorded");
+    f.desk.close_case_as_duplicate(&rita, again, first).expect("close");
+    let detail: String = f
+        .raw()
+        .query_row("SELECT detail FROM audit_events WHERE kind = 'case_closed' AND case_id = ?1", [again.0], |r| r.get(0))
+        .expect("closed");
+    assert!(detail.contains(&format!("outcome: duplicate of case #{}", first.0)), "{detail}");
 }
 
 #[test]

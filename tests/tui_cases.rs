@@ -395,3 +395,26 @@ fn after_three_failed_checks_of_the_approvers_pin_the_case_offers_only_the_reply
     assert!(h.screen().replace("\n ", " ").contains("can approve only by replying on it"), "{}", h.screen());
     assert_eq!(h.head_seq(), before, "nothing checked, nothing recorded");
 }
+
+#[test]
+fn closing_as_a_duplicate_asks_which_case() {
+    let mut h = Harness::new(100, 32, COLOR);
+    start_case(&mut h, "carla", None);
+    h.press(Key::Esc);
+    h.press(Key::Char('c'));
+    h.press(Key::Char('a'));
+    assert!(h.screen().contains("Case #2"), "{}", h.screen());
+    h.press(Key::Char('x'));
+    h.press(Key::Char('d'));
+    assert_eq!(h.app.view(), ScreenId::CaseClose);
+    // "#9" pasted: no such case; the picker stays to type another.
+    h.paste("#9");
+    h.press(Key::Enter);
+    assert_eq!(h.app.view(), ScreenId::CaseClose, "{}", h.screen());
+    assert!(h.screen().contains("case 9"), "{}", h.screen());
+    h.press(Key::Backspace);
+    h.type_text("1");
+    h.press(Key::Enter);
+    assert_eq!(h.app.view(), ScreenId::Case, "{}", h.screen());
+    assert!(h.screen().contains("Case #2 closed: duplicate of case #1."), "{}", h.screen());
+}

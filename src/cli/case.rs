@@ -153,6 +153,9 @@ pub struct CloseArgs {
     /// How the case ended
     #[arg(long, value_enum)]
     pub outcome: OutcomeArg,
+    /// With --outcome duplicate: the case this one duplicates
+    #[arg(long, value_name = "CASE")]
+    pub duplicate_of: Option<i64>,
 }
 
 /// Arguments of `case list`.
@@ -366,10 +369,15 @@ fn close(db: &Path, args: &CloseArgs) -> Result<Exit, CliError> {
     };
     let mut desk = open_desk(db)?;
     let session = sign_in(&mut desk, &args.rep)?;
-    let result = desk.close_case(&session, CaseId(args.id), outcome);
+    let result = match (outcome, args.duplicate_of) {
+        (CaseOutcome::Duplicate, Some(of)) => desk.close_case_as_duplicate(&session, CaseId(args.id), CaseId(of)),
+        (_, Some(_)) => Err(crate::desk::DeskError::Invalid("--duplicate-of goes with --outcome duplicate".into())),
+        (_, None) => desk.close_case(&session, CaseId(args.id), outcome),
+    };
     sign_out(&mut desk, &session);
     result?;
-    output::print(&format!("case {} closed: {}\n", args.id, outcome.as_str()))?;
+    let of = args.duplicate_of.map(|c| format!(" of case {c}")).unwrap_or_default();
+    output::print(&format!("case {} closed: {}{of}\n", args.id, outcome.as_str()))?;
     Ok(Exit::Ok)
 }
 

@@ -1073,12 +1073,39 @@ impl Desk {
     /// Closes a case with its outcome (`case_closed`). "Assisted" needs a "Support can assist"
     /// verdict shown in this case. A rep's own account is refused, and the refusal is audited.
     pub fn close_case(&mut self, session: &Session, case_id: CaseId, outcome: CaseOutcome) -> Result<(), DeskError> {
+        self.close_case_as(session, case_id, outcome, None)
+    }
+
+    /// Closes a case as a duplicate of another case, which must exist and not be this one; the
+    /// closing event names it, so a lead can follow the request to where it was worked.
+    pub fn close_case_as_duplicate(&mut self, session: &Session, case_id: CaseId, of: CaseId) -> Result<(), DeskError> {
+        self.close_case_as(session, case_id, CaseOutcome::Duplicate, Some(of))
+    }
+
+    fn close_case_as(
+        &mut self,
+        session: &Session,
+        case_id: CaseId,
+        outcome: CaseOutcome,
+        duplicate_of: Option<CaseId>,
+    ) -> Result<(), DeskError> {
+        if outcome == CaseOutcome::Duplicate && duplicate_of.is_none() {
+            return Err(DeskError::Invalid(format!(
+                "say which case case {case_id} duplicates (d then its number; case close {case_id} --outcome duplicate --duplicate-of N)"
+            )));
+        }
+        if duplicate_of == Some(case_id) {
+            return Err(DeskError::Invalid(format!("case {case_id} cannot duplicate itself")));
+        }
         let policy = self.policy()?;
         let now = self.clock.now();
         let answer = self.store.write(|tx| {
             require_active(tx, session)?;
             let case = load_case(tx, case_id)?;
             require_open(&case)?;
+            if let Some(of) = duplicate_of {
+                load_case(tx, of)?;
+            }
             let approver = required_approver(tx, &case)?;
             let mut involved = vec![&case.caller.id];
             involved.extend(case.target.as_ref().map(|t| &t.id));
@@ -1125,9 +1152,10 @@ impl Desk {
             )
             .map_err(sql)?;
             touch(tx, case_id, session, now)?;
+            let of = duplicate_of.map(|c| format!(" of case #{c}")).unwrap_or_default();
             audit::append(tx, now, EventKind::CaseClosed, &NewEvent {
                 reason: Some(outcome.as_str().into()),
-                detail: Some(format!("status: {} -> closed; outcome: {}", case.status.as_str(), outcome.as_str())),
+                detail: Some(format!("status: {} -> closed; outcome: {}{of}", case.status.as_str(), outcome.as_str())),
                 ..case_event(session, &case, "ok", &policy)
             })?;
             Ok(Ok(()))

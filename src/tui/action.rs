@@ -70,6 +70,8 @@ pub enum Action {
     StartClose,
     /// Close the case.
     CloseCase(CaseOutcome),
+    /// Close the case on screen as a duplicate of this case.
+    CloseDuplicate(crate::desk::CaseId),
     /// Open the audit review (the core refuses a rep).
     OpenReview,
     /// The review's filters or view changed: fetch again.

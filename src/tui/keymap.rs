@@ -314,7 +314,7 @@ const CASE_CLOSE: &[Binding] = &[
     b(&[Key::Char('a')], Cmd::Assisted, "assisted", "Close as assisted (needs a \"Support can assist\" verdict in the case)", true),
     b(&[Key::Char('r')], Cmd::Refused, "refused", "Close as refused", true),
     b(&[Key::Char('b')], Cmd::Abandoned, "abandoned", "Close as abandoned (the caller went away)", true),
-    b(&[Key::Char('d')], Cmd::Duplicate, "duplicate", "Close as a duplicate of another case", true),
+    b(&[Key::Char('d')], Cmd::Duplicate, "duplicate", "Close as a duplicate of another case (then type that case's number, Enter)", true),
     b(&[Key::Esc], Cmd::Back, "back", "Back to the case (it stays open)", true),
 ];
 

@@ -337,20 +337,29 @@ impl App {
     pub(super) fn start_close(&mut self) {
         let title = self.find::<CaseView>().map(CaseView::title);
         if let Some(title) = title.filter(|_| self.case_is_open()) {
-            self.push(CaseClose { title });
+            self.push(CaseClose { title, duplicate_of: None });
         }
     }
 
-    pub(super) fn close_case(&mut self, outcome: CaseOutcome) {
+    pub(super) fn close_case(&mut self, outcome: CaseOutcome, duplicate_of: Option<CaseId>) {
         let (Some(session), Some(id)) = (self.session.clone(), self.case_id()) else { return };
-        let result = self.desk.close_case(&session, id, outcome);
-        self.pop_if::<CaseClose>();
+        let result = match duplicate_of {
+            Some(of) => self.desk.close_case_as_duplicate(&session, id, of),
+            None => self.desk.close_case(&session, id, outcome),
+        };
         match result {
             Ok(()) => {
+                self.pop_if::<CaseClose>();
                 self.reload_case();
-                self.info(format!("Case #{id} closed: {}.", outcome.as_str()));
+                let of = duplicate_of.map(|c| format!(" of case #{c}")).unwrap_or_default();
+                self.info(format!("Case #{id} closed: {}{of}.", outcome.as_str()));
             }
-            Err(e) => self.error(e),
+            // A wrong case number: the picker stays, to type another.
+            Err(e @ (DeskError::Invalid(_) | DeskError::NotFound(_))) if duplicate_of.is_some() => self.error(e),
+            Err(e) => {
+                self.pop_if::<CaseClose>();
+                self.error(e)
+            }
         }
     }
 }

@@ -414,7 +414,8 @@ impl App {
             Action::SubmitReply { reference, from } => self.submit_reply(&reference, &from),
             Action::MarkAwaiting => self.mark_awaiting(),
             Action::StartClose => self.start_close(),
-            Action::CloseCase(outcome) => self.close_case(outcome),
+            Action::CloseCase(outcome) => self.close_case(outcome, None),
+            Action::CloseDuplicate(of) => self.close_case(crate::desk::CaseOutcome::Duplicate, Some(of)),
             // The lead's review.
             Action::OpenReview => self.open_review(),
             Action::RefreshReview => self.refresh_review(),
