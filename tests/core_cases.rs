@@ -507,6 +507,9 @@ fn a_duplicate_names_the_case_it_duplicates() {
         .query_row("SELECT detail FROM audit_events WHERE kind = 'case_closed' AND case_id = ?1", [again.0], |r| r.get(0))
         .expect("closed");
     assert!(detail.contains(&format!("outcome: duplicate of case #{}", first.0)), "{detail}");
+    // And never a duplicate of a duplicate: two requests closed as each other's would both go unhandled.
+    let err = f.desk.close_case_as_duplicate(&rita, first, again).expect_err("cycle refused");
+    assert!(err.to_string().contains("is itself closed as a duplicate"), "{err}");
 }
 
 #[test]

@@ -133,6 +133,6 @@ fn a_call_inside_gnu_screen_ends_with_a_usable_shell() {
         .expect("query")
         .collect::<Result<_, _>>()
         .expect("rows");
-    let tail: Vec<&str> = kinds.iter().rev().take(4).rev().map(String::as_str).collect();
-    assert_eq!(tail, ["signed_in", "account_viewed", "pin_validated", "signed_out"], "{kinds:?}");
+    let tail: Vec<&str> = kinds.iter().rev().take(5).rev().map(String::as_str).collect();
+    assert_eq!(tail, ["signed_in", "account_viewed", "pin_validated", "call_ended", "signed_out"], "{kinds:?}");
 }

@@ -72,7 +72,7 @@ fn rita_checks_carlas_pin_and_asks_on_behalf_of_dr_okafor() {
         .collect::<Result<_, _>>()
         .expect("rows");
     let kinds: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
-    assert_eq!(kinds, ["signed_in", "account_viewed", "pin_validated", "verdict_shown", "signed_out"], "{rows:?}");
+    assert_eq!(kinds, ["signed_in", "account_viewed", "pin_validated", "verdict_shown", "call_ended", "signed_out"], "{rows:?}");
     assert_eq!(rows[2].1.as_deref(), Some("S-2001"));
     assert_eq!((rows[3].2.as_deref(), rows[3].3.as_str()), (Some("P-1001"), "needs_approval"));
     assert!(rows.iter().all(|r| !r.4.contains("3356")), "no PIN in the audit trail");

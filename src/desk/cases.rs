@@ -1091,7 +1091,7 @@ impl Desk {
     ) -> Result<(), DeskError> {
         if outcome == CaseOutcome::Duplicate && duplicate_of.is_none() {
             return Err(DeskError::Invalid(format!(
-                "say which case case {case_id} duplicates (d then its number; case close {case_id} --outcome duplicate --duplicate-of N)"
+                "say which case #{case_id} duplicates (d then its number; case close {case_id} --outcome duplicate --duplicate-of N)"
             )));
         }
         if duplicate_of == Some(case_id) {
@@ -1104,7 +1104,12 @@ impl Desk {
             let case = load_case(tx, case_id)?;
             require_open(&case)?;
             if let Some(of) = duplicate_of {
-                load_case(tx, of)?;
+                // Two requests closed as duplicates of each other would leave both unhandled.
+                if load_case(tx, of)?.outcome == Some(CaseOutcome::Duplicate) {
+                    return Err(DeskError::Invalid(format!(
+                        "case {of} is itself closed as a duplicate; close case {case_id} as a duplicate of the case that was worked"
+                    )));
+                }
             }
             let approver = required_approver(tx, &case)?;
             let mut involved = vec![&case.caller.id];

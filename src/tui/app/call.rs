@@ -100,6 +100,14 @@ impl App {
         self.reset_stack(Lookup::new(ScreenId::Lookup));
     }
 
+    /// Signing out or quitting ends the call with the caller on the stack, as `n` does (a failure
+    /// to record it is left to the sign-out, which meets the same disk).
+    pub(super) fn end_call_on_leaving(&mut self) {
+        if let (Some(session), Some((caller, _))) = (self.session.clone(), self.caller()) {
+            let _ = self.desk.end_call(&session, &caller);
+        }
+    }
+
     /// The caller of this call (the card on the stack): id and name.
     pub(super) fn caller(&self) -> Option<(AccountId, String)> {
         self.find::<Card>().map(|c| (c.card.account.id.clone(), c.card.account.name.clone()))

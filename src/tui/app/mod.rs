@@ -87,6 +87,8 @@ pub struct App {
     idle_minutes: u64,
     /// When the idle timeout was last read from the policy.
     idle_read_at: Instant,
+    /// When the card's PIN match was last read again.
+    match_read_at: Instant,
 }
 
 /// The screen of type `T` nearest the top of `stack`. A free function, so the app can hold it
@@ -115,6 +117,7 @@ impl App {
             last_input: Instant::now(),
             idle_minutes: 15,
             idle_read_at: Instant::now(),
+            match_read_at: Instant::now(),
         }
     }
 
@@ -283,11 +286,11 @@ impl App {
     pub fn tick(&mut self, now: Instant) {
         let Some(session) = self.session.clone() else { return };
         // A PIN match shown on the card stops counting at the idle timeout: the card says so then.
-        let match_ran_out = self
-            .find::<crate::tui::screens::caller_card::Card>()
-            .and_then(|c| c.matched_until)
-            .is_some_and(|until| self.desk.now() > until);
-        if match_ran_out {
+        // A PIN match shown on the card is read again every few seconds: it stops counting at the
+        // idle timeout, when a lead shortens that, or when this rep's call ends in another terminal.
+        let shows_match = self.find::<crate::tui::screens::caller_card::Card>().is_some_and(|c| c.matched_until.is_some());
+        if shows_match && now.saturating_duration_since(self.match_read_at) >= Duration::from_secs(2) {
+            self.match_read_at = now;
             self.sync_call_verification();
         }
         // A lead may shorten the idle timeout while reps are signed in: after a minute without a
@@ -365,6 +368,7 @@ impl App {
                 self.help_scroll = 0;
             }
             Action::Quit => {
+                self.end_call_on_leaving();
                 if let Some(s) = self.session.take()
                     && let Err(e) = self.desk.sign_out(&s, false)
                 {
@@ -375,6 +379,7 @@ impl App {
             Action::Back => self.back(),
             Action::SignIn { username, passphrase } => self.sign_in(&username, &passphrase),
             Action::SignOut => {
+                self.end_call_on_leaving();
                 if let Some(s) = self.session.take()
                     && let Err(e) = self.desk.sign_out(&s, false)
                 {
