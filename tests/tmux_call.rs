@@ -91,11 +91,7 @@ fn a_burst_of_keys_ending_in_enter_opens_the_account_typed() {
     tmux.type_text(&format!("{BIN} --db '{}'", db.display()));
     tmux.send(&["Enter"]);
     tmux.wait_for("Sign in to support-desk");
-    tmux.type_text("rita");
-    tmux.send(&["Tab"]);
-    tmux.type_text("rita-demo-pass");
-    tmux.send(&["Enter"]);
-    tmux.wait_for("Rita Alvarez (rep)");
+    tmux.sign_in_rita();
     tmux.type_text("carla");
     tmux.wait_for("Carla Mendes");
     // One send-keys: the app reads all of it at once.

@@ -28,11 +28,7 @@ fn launch(tmux: &Tmux, dir: &Path, db: &Path) -> u32 {
 }
 
 fn sign_in_rita(tmux: &Tmux) {
-    tmux.type_text("rita");
-    tmux.send(&["Tab"]);
-    tmux.type_text("rita-demo-pass");
-    tmux.send(&["Enter"]);
-    tmux.wait_for("Rita Alvarez (rep)");
+    tmux.sign_in_rita();
 }
 
 fn last_event(db: &Path) -> (String, Option<String>) {

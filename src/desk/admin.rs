@@ -51,6 +51,10 @@ pub struct PolicyChange {
 /// Shortest reason a lead must give for clearing a locked Support PIN.
 pub const MIN_REASON_CHARS: usize = 8;
 
+/// Why a PIN lock may not be cleared: the audit reason code and the words for people.
+const NOT_A_LEAD: (&str, &str) = ("not_a_lead", "only a lead may clear a Support PIN lock; ask a lead");
+const LEAD_OWN_ACCOUNT: (&str, &str) = ("lead_own_account", "a lead never clears the lock on their own account");
+
 /// A free-text reason or note: one line, no control characters, at least `min` characters, nothing
 /// that may hold a Support PIN.
 pub fn check_reason(text: &str, min: usize) -> Result<String, DeskError> {
@@ -124,14 +128,19 @@ impl Desk {
     /// attempt audited, like a refused `clear_pin_lock`.
     pub fn may_clear_pin_lock(&self, session: &Session, id: &AccountId) -> Result<(), DeskError> {
         let refusal = if session.role != RepRole::Lead {
-            Some(("not_a_lead", "only a lead may clear a Support PIN lock; ask a lead".to_string()))
+            Some(NOT_A_LEAD)
         } else if session.account_id.as_ref() == Some(id) {
-            Some(("lead_own_account", "a lead never clears the lock on their own account".to_string()))
+            Some(LEAD_OWN_ACCOUNT)
         } else {
             None
         };
-        let Some((code, why)) = refusal else { return Ok(()) };
+        let Some(refusal) = refusal else { return Ok(()) };
         let policy_version = self.policy()?.version;
+        Err(self.refuse_clear_lock(session, id, policy_version, refusal))
+    }
+
+    /// Records a refused attempt to clear `id`'s PIN lock and returns the refusal.
+    fn refuse_clear_lock(&self, session: &Session, id: &AccountId, policy_version: i64, (code, why): (&str, &str)) -> DeskError {
         self.record_refusal(EventKind::PinLockCleared, NewEvent {
             rep: Some(session.username.clone()),
             account_id: Some(id.to_string()),
@@ -140,7 +149,7 @@ impl Desk {
             detail: Some(format!("not cleared: {why}")),
             ..NewEvent::default()
         });
-        Err(DeskError::Refused(why))
+        DeskError::Refused(why.to_string())
     }
 
     /// A lead clears a locked Support PIN (and its failure count), with a reason that is audited.
@@ -153,13 +162,11 @@ impl Desk {
         let answer = self.store.write(|tx| {
             // A refusal writes nothing here; it is recorded below, in a transaction of its own.
             match require_lead(tx, session) {
-                Err(DeskError::Refused(_)) => {
-                    return Ok(Err(("not_a_lead", "only a lead may clear a Support PIN lock; ask a lead".to_string())));
-                }
+                Err(DeskError::Refused(_)) => return Ok(Err(NOT_A_LEAD)),
                 other => other?,
             }
             if session.account_id.as_ref() == Some(id) {
-                return Ok(Err(("lead_own_account", "a lead never clears the lock on their own account".into())));
+                return Ok(Err(LEAD_OWN_ACCOUNT));
             }
             let locked: Option<bool> = tx
                 .query_row("SELECT pin_locked FROM accounts WHERE id = ?1", [id.as_str()], |r| r.get(0))
@@ -184,17 +191,7 @@ impl Desk {
                 }
             }
         })?;
-        answer.map_err(|(code, why): (&str, String)| {
-            self.record_refusal(EventKind::PinLockCleared, NewEvent {
-                rep: Some(session.username.clone()),
-                account_id: Some(id.to_string()),
-                reason: Some(code.into()),
-                policy_version: Some(policy_version),
-                detail: Some(format!("not cleared: {why}")),
-                ..NewEvent::default()
-            });
-            DeskError::Refused(why)
-        })
+        answer.map_err(|refusal| self.refuse_clear_lock(session, id, policy_version, refusal))
     }
 
     /// Resets a rep's passphrase (an admin command when `by` is `None`, else a lead). Also clears a

@@ -50,6 +50,15 @@ impl Tmux {
         assert!(self.cmd(&["send-keys", "-t", "t", "-l", text]).status().expect("send-keys").success());
     }
 
+    /// Signs in as rita on the sign-in screen and waits for the search.
+    pub fn sign_in_rita(&self) {
+        self.type_text("rita");
+        self.send(&["Tab"]);
+        self.type_text("rita-demo-pass");
+        self.send(&["Enter"]);
+        self.wait_for("Rita Alvarez (rep)");
+    }
+
     pub fn capture(&self) -> String {
         let out = self.cmd(&["capture-pane", "-p", "-t", "t"]).output().expect("capture-pane");
         String::from_utf8_lossy(&out.stdout).into_owned()

@@ -259,13 +259,7 @@ impl App {
         let (Some(session), Some((caller, caller_name))) = (self.session.clone(), self.caller()) else { return };
         match self.desk.unlock(&session, &caller, note) {
             Ok(result) => {
-                let outcome = if result.unlocked {
-                    Some("Unlocked. The caller can sign in again.".to_string())
-                } else if result.verdict.decision.verdict == crate::desk::Verdict::Assist {
-                    Some("Was not locked; nothing changed.".to_string())
-                } else {
-                    None
-                };
+                let outcome = unlock_outcome(&result);
                 if let (Some(card), Ok(Some(account))) = (find_in::<Card>(&mut self.stack), self.desk.account(&caller)) {
                     card.card.account = account;
                 }
@@ -323,5 +317,16 @@ impl App {
                 self.error(e);
             }
         }
+    }
+}
+
+/// What an unlock did, under its verdict: unlocked, or found not locked (nothing for a refusal).
+pub(super) fn unlock_outcome(result: &crate::desk::Unlocked) -> Option<String> {
+    if result.unlocked {
+        Some("Unlocked. The caller can sign in again.".to_string())
+    } else if result.verdict.decision.verdict == crate::desk::Verdict::Assist {
+        Some("Was not locked; nothing changed.".to_string())
+    } else {
+        None
     }
 }

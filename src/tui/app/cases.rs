@@ -150,13 +150,7 @@ impl App {
         };
         match self.desk.unlock_in_case(&session, id, note) {
             Ok(result) => {
-                let outcome = if result.unlocked {
-                    Some("Unlocked. The caller can sign in again.".to_string())
-                } else if result.verdict.decision.verdict == crate::desk::Verdict::Assist {
-                    Some("Was not locked; nothing changed.".to_string())
-                } else {
-                    None
-                };
+                let outcome = super::call::unlock_outcome(&result);
                 // The caller's card under the case (if the case was opened from it) shows the lock
                 // as it is now.
                 let caller = self.find::<CaseView>().map(|c| c.detail.summary.caller.id.clone());
